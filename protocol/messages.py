@@ -1,0 +1,329 @@
+"""Every message that crosses the wire, in one place.
+
+Two tagged unions, one per direction: `ClientMessage` (client → server) and
+`ServerMessage` (server → client). The tag field is ``"type"`` and its value is
+the class name, so ``{"type": "GetTickets", "rid": 1}`` decodes to
+`GetTickets(rid=1)`.
+
+Requests carry ``rid``, a client-chosen integer echoed by the one reply the
+request gets (the specific reply, `Ack` or `Error`). Broadcast events carry
+``seq``, a server-wide, gap-free, increasing number, and no ``rid``.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Annotated, ClassVar, Final
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+PROTOCOL_VERSION: Final = 1
+
+TITLE_MAX: Final = 200
+DESCRIPTION_MAX: Final = 20_000
+NAME_MAX: Final = 100
+EMAIL_MAX: Final = 254
+PASSWORD_MAX: Final = 1024
+TOKEN_MAX: Final = 256
+RID_MAX: Final = 2**53 - 1  # the largest integer JavaScript clients can echo exactly
+
+Rid = Annotated[int, Meta(ge=0, le=RID_MAX, description="Client-chosen request id, echoed in the reply.")]
+Seq = Annotated[int, Meta(ge=0, description="Server-wide, gap-free, increasing event number.")]
+Title = Annotated[str, Meta(min_length=1, max_length=TITLE_MAX)]
+Description = Annotated[str, Meta(max_length=DESCRIPTION_MAX)]
+Email = Annotated[str, Meta(min_length=3, max_length=EMAIL_MAX, pattern=r"^[^@\s]+@[^@\s]+$")]
+Password = Annotated[str, Meta(min_length=1, max_length=PASSWORD_MAX)]
+Token = Annotated[str, Meta(min_length=1, max_length=TOKEN_MAX)]
+UserName = Annotated[str, Meta(min_length=1, max_length=NAME_MAX)]
+
+
+class Status(enum.StrEnum):
+    OPEN = "open"
+    BLOCKED = "blocked"
+    CLOSED = "closed"
+
+
+class Priority(enum.StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Role(enum.StrEnum):
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+class UnlockReason(enum.StrEnum):
+    RELEASED = "released"
+    """The holder unlocked it (or saved and unlocked)."""
+    EXPIRED = "expired"
+    """The lease ran out without a `RenewLock`."""
+    DISCONNECTED = "disconnected"
+    """The holder's connection dropped and did not resume within the grace period."""
+    BROKEN = "broken"
+    """An admin forced it open."""
+
+
+class ErrorCode(enum.StrEnum):
+    BAD_REQUEST = "bad_request"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    LOCKED = "locked"
+    NOT_LOCK_HOLDER = "not_lock_holder"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
+    INTERNAL = "internal"
+
+
+class CloseCode(enum.IntEnum):
+    """WebSocket close codes the server uses, with what a client should do."""
+
+    GOING_AWAY = 1001
+    """Server shutting down: reconnect with backoff."""
+    POLICY_VIOLATION = 1008
+    """Kept flooding after `rate_limited`."""
+    MESSAGE_TOO_BIG = 1009
+    """A frame larger than the server's ``--max-message``."""
+    INTERNAL_ERROR = 1011
+    """The server failed unexpectedly while handling this connection."""
+    RESYNC = 4000
+    """The client fell too far behind the event stream: reconnect and fetch `AllTickets`."""
+
+
+# --- shared records -------------------------------------------------------------
+
+
+class _Record(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Plain data carried inside messages (not tagged)."""
+
+
+class User(_Record):
+    id: uuid.UUID
+    email: str
+    name: str
+    role: Role
+
+
+class Lock(_Record):
+    user_id: uuid.UUID
+    user_name: str
+    expires_at: datetime
+
+
+class Ticket(_Record):
+    id: uuid.UUID
+    title: str
+    description: str
+    status: Status
+    priority: Priority
+    assignee: uuid.UUID | None
+    created_at: datetime
+    created_by: uuid.UUID
+    updated_at: datetime
+    updated_by: uuid.UUID
+    version: Annotated[int, Meta(ge=1)]
+    lock: Lock | None = None
+
+
+# --- the tagged base -------------------------------------------------------------
+
+
+class Message(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="type", tag=True):
+    """Base of every wire message; the tag is the class name."""
+
+
+class Request(Message):
+    rid: Rid
+    needs_auth: ClassVar[bool] = True
+
+
+# --- client → server ------------------------------------------------------------
+
+
+class Login(Request):
+    email: Email
+    password: Password
+    needs_auth: ClassVar[bool] = False
+
+    def __repr__(self) -> str:  # never print the password, not even in a debugger or a log line
+        return f"Login(rid={self.rid!r}, email={self.email!r}, password='***')"
+
+
+class Resume(Request):
+    token: Token
+    needs_auth: ClassVar[bool] = False
+
+    def __repr__(self) -> str:
+        return f"Resume(rid={self.rid!r}, token='***')"
+
+
+class Logout(Request):
+    pass
+
+
+class GetTickets(Request):
+    pass
+
+
+class GetUsers(Request):
+    pass
+
+
+class CreateTicket(Request):
+    title: Title
+    description: Description = ""
+    status: Status = Status.OPEN
+    priority: Priority = Priority.NORMAL
+    assignee: uuid.UUID | None = None
+
+
+class LockTicket(Request):
+    ticket_id: uuid.UUID
+
+
+class RenewLock(Request):
+    ticket_id: uuid.UUID
+
+
+class UpdateTicket(Request):
+    """Change some fields of a locked ticket; ``version`` must be the ticket's current one.
+
+    A field left out stays as it is; ``"assignee": null`` unassigns.
+    """
+
+    ticket_id: uuid.UUID
+    version: Annotated[int, Meta(ge=1)]
+    title: Title | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
+    status: Status | UnsetType = UNSET
+    priority: Priority | UnsetType = UNSET
+    assignee: uuid.UUID | None | UnsetType = UNSET
+
+
+class UnlockTicket(Request):
+    ticket_id: uuid.UUID
+    force: bool = False
+
+
+ClientMessage = (
+    Login | Resume | Logout | GetTickets | GetUsers | CreateTicket | LockTicket | RenewLock | UpdateTicket | UnlockTicket
+)
+
+
+# --- server → client: replies -------------------------------------------------
+
+
+class Reply(Message):
+    rid: Rid
+
+
+class Welcome(Reply):
+    user: User
+    token: str
+    lock_ttl_s: float
+    server_version: str
+    protocol_version: int = PROTOCOL_VERSION
+
+    def __repr__(self) -> str:
+        return f"Welcome(rid={self.rid!r}, user={self.user!r}, token='***', lock_ttl_s={self.lock_ttl_s!r})"
+
+
+class AllTickets(Reply):
+    seq: Seq
+    """The last event already reflected in ``tickets``; the next event is ``seq + 1``."""
+    tickets: list[Ticket]
+
+
+class Users(Reply):
+    users: list[User]
+
+
+class Ack(Reply):
+    ticket: Ticket | None = None
+    """The ticket as it stands after a create, lock, renew or update; absent otherwise."""
+
+
+class Error(Reply):
+    """The one reply to a request that failed; ``rid`` is null when it could not be read."""
+
+    rid: Rid | None  # type: ignore[assignment]
+    code: ErrorCode
+    message: str
+    detail: str | None = None
+    """For ``bad_request``: the path of the field that failed (``$.title``)."""
+    lock: Lock | None = None
+    """For ``locked``: who holds the ticket and until when."""
+
+
+# --- server → client: events -----------------------------------------------------
+
+
+class Event(Message):
+    seq: Seq
+
+
+class TicketCreated(Event):
+    ticket: Ticket
+
+
+class TicketUpdated(Event):
+    ticket: Ticket
+
+
+class TicketLocked(Event):
+    ticket_id: uuid.UUID
+    lock: Lock
+
+
+class TicketUnlocked(Event):
+    ticket_id: uuid.UUID
+    reason: UnlockReason
+
+
+ServerEvent = TicketCreated | TicketUpdated | TicketLocked | TicketUnlocked
+ServerMessage = Welcome | AllTickets | Users | Ack | Error | TicketCreated | TicketUpdated | TicketLocked | TicketUnlocked
+
+__all__ = [
+    "UNSET",
+    "Ack",
+    "AllTickets",
+    "ClientMessage",
+    "CloseCode",
+    "CreateTicket",
+    "Error",
+    "ErrorCode",
+    "Event",
+    "GetTickets",
+    "GetUsers",
+    "Lock",
+    "LockTicket",
+    "Login",
+    "Logout",
+    "Message",
+    "Priority",
+    "RenewLock",
+    "Reply",
+    "Request",
+    "Resume",
+    "Role",
+    "ServerEvent",
+    "ServerMessage",
+    "Status",
+    "Ticket",
+    "TicketCreated",
+    "TicketLocked",
+    "TicketUnlocked",
+    "TicketUpdated",
+    "UnlockReason",
+    "UnlockTicket",
+    "UnsetType",
+    "UpdateTicket",
+    "User",
+    "Users",
+    "Welcome",
+]
