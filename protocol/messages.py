@@ -1,3 +1,5 @@
+# mypy: disable-error-code="misc"
+# (msgspec Structs inherit frozen=True from their base; mypy's dataclass_transform does not know that.)
 """Every message that crosses the wire, in one place.
 
 Two tagged unions, one per direction: `ClientMessage` (client → server) and
@@ -202,7 +204,7 @@ class UpdateTicket(Request):
     description: Description | UnsetType = UNSET
     status: Status | UnsetType = UNSET
     priority: Priority | UnsetType = UNSET
-    assignee: uuid.UUID | None | UnsetType = UNSET
+    assignee: uuid.UUID | UnsetType | None = UNSET
 
 
 class UnlockTicket(Request):
@@ -286,7 +288,7 @@ class TicketUnlocked(Event):
 
 
 ServerEvent = TicketCreated | TicketUpdated | TicketLocked | TicketUnlocked
-ServerMessage = Welcome | AllTickets | Users | Ack | Error | TicketCreated | TicketUpdated | TicketLocked | TicketUnlocked
+ServerMessage = Welcome | AllTickets | Users | Ack | Error | ServerEvent
 
 __all__ = [
     "UNSET",

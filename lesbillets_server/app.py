@@ -1,0 +1,147 @@
+"""Wiring: store → service → dispatcher → connection handler, behind one websockets server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import ssl
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from importlib import metadata
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import NegotiationError
+from websockets.typing import Subprotocol
+
+from lesbillets_server.auth import Authenticator
+from lesbillets_server.broadcast import LocalBroadcaster
+from lesbillets_server.config import ServerConfig
+from lesbillets_server.connection import ConnectionHandler
+from lesbillets_server.dispatch import Dispatcher
+from lesbillets_server.http import process_request
+from lesbillets_server.service import Clock, TicketService, utc_now
+from lesbillets_server.store import SqliteStore, Store
+from protocol.codec import SUBPROTOCOLS
+
+log = logging.getLogger(__name__)
+
+
+def server_version() -> str:
+    try:
+        return metadata.version("lesbillets")
+    except metadata.PackageNotFoundError:  # running from a tree that was never installed
+        return "0+unknown"
+
+
+def select_subprotocol(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+    """JSON when the client asks for nothing; otherwise the first encoding it offers that we speak."""
+    if not offered:
+        return None
+    for name in offered:
+        if name in SUBPROTOCOLS:
+            return name
+    raise NegotiationError(f"unsupported subprotocol; this server speaks {', '.join(SUBPROTOCOLS)}")
+
+
+@dataclass(frozen=True, slots=True)
+class RunningServer:
+    config: ServerConfig
+    """The settings in force; `port` is the one actually bound."""
+    service: TicketService
+    server: Server
+
+    @property
+    def url(self) -> str:
+        scheme = "wss" if self.config.certfile else "ws"
+        return f"{scheme}://{self.config.host}:{self.config.port}"
+
+    @property
+    def http_url(self) -> str:
+        return self.url.replace("ws", "http", 1)
+
+
+def _ssl_context(config: ServerConfig) -> ssl.SSLContext | None:
+    if config.certfile is None:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(config.certfile, config.keyfile)
+    return context
+
+
+async def _sweep_forever(service: TicketService, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            service.sweep()
+        except Exception:
+            log.exception("lease sweep failed")
+
+
+@contextlib.asynccontextmanager
+async def run_server(
+    config: ServerConfig,
+    *,
+    clock: Clock = utc_now,
+    prepare: Callable[[Store], object] | None = None,
+) -> AsyncIterator[RunningServer]:
+    """Serve until the block exits; then close every connection with 1001 and the database.
+
+    `prepare` runs on the store before it is loaded (the CLI seeds demo data there).
+    """
+    store = SqliteStore(config.db, synchronous=config.synchronous)
+    try:
+        if prepare is not None:
+            prepare(store)
+        broadcaster = LocalBroadcaster(backlog_bytes=config.backlog_bytes)
+        service = TicketService(store, broadcaster, config, clock)
+        auth = Authenticator(store, session_ttl=timedelta(seconds=config.session_ttl_s))
+        dispatcher = Dispatcher(
+            service, auth, broadcaster, lock_ttl_s=config.lock_ttl_s, server_version=server_version()
+        )
+        handler = ConnectionHandler(dispatcher, rate_per_s=config.rate_per_s, rate_burst=config.rate_burst)
+        async with serve(
+            handler,
+            config.host,
+            config.port,
+            subprotocols=list(SUBPROTOCOLS),  # type: ignore[arg-type]
+            select_subprotocol=select_subprotocol,
+            compression=None,  # events are small and encoded once for every client
+            max_size=config.max_message,
+            process_request=process_request,
+            ssl=_ssl_context(config),
+        ) as server:
+            port = next(iter(server.sockets)).getsockname()[1]
+            running = RunningServer(config=replace(config, port=port), service=service, server=server)
+            service.start_grace_for_orphans()
+            sweeper = asyncio.create_task(_sweep_forever(service, config.sweep_interval_s))
+            log.info("serving on %s (database %s)", running.url, config.db)
+            try:
+                yield running
+            finally:
+                sweeper.cancel()
+                service.stop()
+                server.close(close_connections=True)
+                await server.wait_closed()
+    finally:
+        store.close()
+
+
+async def serve_until_signalled(
+    config: ServerConfig,
+    *,
+    prepare: Callable[[Store], object] | None = None,
+    on_ready: Callable[[RunningServer], object] | None = None,
+) -> None:
+    """Run until SIGINT or SIGTERM, then shut down cleanly."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with run_server(config, prepare=prepare) as running:
+        if on_ready is not None:
+            on_ready(running)
+        await stop.wait()
+        log.info("shutting down")

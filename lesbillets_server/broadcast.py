@@ -1,0 +1,74 @@
+"""Fan-out of events to every logged-in connection, each event encoded once.
+
+`Broadcaster` is the seam for several servers: a pub/sub implementation will
+publish to the bus and fan out what it receives. `LocalBroadcaster` fans out in
+this process. It writes synchronously into each connection's buffer, so one event
+costs one encode per wire encoding plus one buffer append per connection, and a
+slow reader never makes others wait. A connection that owes more than the
+backlog limit is dropped with close code 4000: it must reconnect and resync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from websockets.asyncio.server import ServerConnection, broadcast
+from websockets.protocol import State
+
+from protocol.codec import Codec
+from protocol.messages import CloseCode, Event
+
+log = logging.getLogger(__name__)
+
+
+class Broadcaster(Protocol):
+    def subscribe(self, connection: ServerConnection, codec: Codec) -> None: ...
+    def unsubscribe(self, connection: ServerConnection) -> None: ...
+    def publish(self, event: Event) -> None: ...
+    def __len__(self) -> int: ...
+
+
+class LocalBroadcaster:
+    def __init__(self, *, backlog_bytes: int) -> None:
+        self._backlog_bytes = backlog_bytes
+        self._by_codec: dict[Codec, set[ServerConnection]] = {}
+        self._codec_of: dict[ServerConnection, Codec] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._codec_of)
+
+    def subscribe(self, connection: ServerConnection, codec: Codec) -> None:
+        self._by_codec.setdefault(codec, set()).add(connection)
+        self._codec_of[connection] = codec
+
+    def unsubscribe(self, connection: ServerConnection) -> None:
+        codec = self._codec_of.pop(connection, None)
+        if codec is not None:
+            self._by_codec[codec].discard(connection)
+
+    def publish(self, event: Event) -> None:
+        for codec, connections in self._by_codec.items():
+            if not connections:
+                continue
+            laggards = [c for c in connections if _backlog(c) > self._backlog_bytes]
+            for connection in laggards:
+                self._drop(connection)
+            broadcast(connections, codec.encode(event), text=codec.text)
+
+    def _drop(self, connection: ServerConnection) -> None:
+        self.unsubscribe(connection)
+        log.warning("dropping %s: %d bytes unsent, past the backlog limit", connection.id, _backlog(connection))
+        task = asyncio.get_running_loop().create_task(
+            connection.close(CloseCode.RESYNC, "too far behind; reconnect and resync")
+        )
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+
+def _backlog(connection: ServerConnection) -> int:
+    if connection.protocol.state is not State.OPEN:
+        return 0
+    return connection.transport.get_write_buffer_size()

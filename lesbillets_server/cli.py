@@ -1,0 +1,223 @@
+"""`lesbillets-server`: run the server and administer its users."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lesbillets_server.app import RunningServer, serve_until_signalled
+from lesbillets_server.auth import add_user, disable_user, set_password
+from lesbillets_server.config import ServerConfig, default_db_path
+from lesbillets_server.demo import seed_demo
+from lesbillets_server.errors import LesBilletsServerError
+from lesbillets_server.store import SqliteStore
+from protocol.messages import PASSWORD_MAX, Role, User
+
+app = typer.Typer(help="Les Billets server: live ticket table for terminal agents.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage the users who may log in.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+_DEFAULTS = ServerConfig()
+_DEFAULT_DB = str(default_db_path())
+
+
+class Synchronous(enum.StrEnum):
+    NORMAL = "normal"
+    FULL = "full"
+
+
+class LogLevel(enum.StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+DbOption = Annotated[
+    str,
+    typer.Option("--db", envvar="LESBILLETS_DB", help="SQLite database file, or :memory: to keep nothing."),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(envvar="LESBILLETS_HOST", help="Address to listen on.")] = _DEFAULTS.host,
+    port: Annotated[int, typer.Option(envvar="LESBILLETS_PORT", min=0, max=65535, help="0 picks a free port.")] = (
+        _DEFAULTS.port
+    ),
+    db: DbOption = _DEFAULT_DB,
+    lock_ttl: Annotated[
+        float, typer.Option(envvar="LESBILLETS_LOCK_TTL", min=1, help="Seconds a lock lasts without renewal.")
+    ] = _DEFAULTS.lock_ttl_s,
+    lock_grace: Annotated[
+        float, typer.Option(envvar="LESBILLETS_LOCK_GRACE", min=0, help="Seconds a dropped session keeps its locks.")
+    ] = _DEFAULTS.lock_grace_s,
+    max_locks: Annotated[
+        int, typer.Option(envvar="LESBILLETS_MAX_LOCKS", min=1, help="Locks one user may hold at once.")
+    ] = _DEFAULTS.max_locks,
+    max_message: Annotated[
+        int, typer.Option(envvar="LESBILLETS_MAX_MESSAGE", min=1024, help="Largest frame in bytes (then 1009).")
+    ] = _DEFAULTS.max_message,
+    rate_limit: Annotated[
+        float, typer.Option(envvar="LESBILLETS_RATE_LIMIT", min=1, help="Requests per second per connection.")
+    ] = _DEFAULTS.rate_per_s,
+    rate_burst: Annotated[
+        int, typer.Option(envvar="LESBILLETS_RATE_BURST", min=1, help="Requests at once before rate_limited.")
+    ] = _DEFAULTS.rate_burst,
+    synchronous: Annotated[
+        Synchronous,
+        typer.Option(
+            envvar="LESBILLETS_SYNCHRONOUS", help="normal: survives a server crash; full: also a power cut (slower)."
+        ),
+    ] = Synchronous.NORMAL,
+    log_level: Annotated[LogLevel, typer.Option(envvar="LESBILLETS_LOG_LEVEL", case_sensitive=False)] = LogLevel.INFO,
+    certfile: Annotated[
+        Path | None, typer.Option(envvar="LESBILLETS_CERTFILE", exists=True, dir_okay=False, help="TLS (wss).")
+    ] = None,
+    keyfile: Annotated[
+        Path | None, typer.Option(envvar="LESBILLETS_KEYFILE", exists=True, dir_okay=False, help="TLS key.")
+    ] = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", envvar="LESBILLETS_DEMO", help="Seed demo users and tickets if empty.")
+    ] = False,
+) -> None:
+    """Serve the live ticket table over websockets (with /healthz, /docs and /schema.json)."""
+    logging.basicConfig(
+        level=log_level.value.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    if keyfile is not None and certfile is None:
+        raise _fail("--keyfile needs --certfile.")
+    config = ServerConfig(
+        host=host,
+        port=port,
+        db=db,
+        lock_ttl_s=lock_ttl,
+        lock_grace_s=lock_grace,
+        max_locks=max_locks,
+        max_message=max_message,
+        rate_per_s=rate_limit,
+        rate_burst=rate_burst,
+        synchronous=synchronous.value,
+        certfile=certfile,
+        keyfile=keyfile,
+    )
+
+    def ready(running: RunningServer) -> None:
+        typer.echo(f"Les Billets serving on {running.url} (database {db}). Ctrl+C stops.", err=True)
+
+    prepare = (lambda store: _print_demo(seed_demo(store))) if demo else None
+    try:
+        asyncio.run(serve_until_signalled(config, prepare=prepare, on_ready=ready))
+    except OSError as exc:
+        raise _fail(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from None
+    except LesBilletsServerError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _print_demo(users: list[tuple[User, str]] | None) -> None:
+    if not users:
+        typer.echo("Database not empty: demo data not added.", err=True)
+        return
+    typer.echo("Demo users (email / password):", err=True)
+    for user, password in users:
+        typer.echo(f"  {user.email} / {password}  ({user.role.value})", err=True)
+
+
+def _open(db: str) -> SqliteStore:
+    try:
+        return SqliteStore(db)
+    except LesBilletsServerError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise _fail("The password must not be empty.")
+    if len(password) > PASSWORD_MAX:
+        raise _fail(f"The password must be at most {PASSWORD_MAX} characters.")
+    return password
+
+
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")
+]
+
+
+@user_app.command("add")
+def user_add(
+    email: str,
+    name: Annotated[str, typer.Option(help="The name other agents see.")],
+    admin: Annotated[bool, typer.Option("--admin", help="May force locks open.")] = False,
+    password_stdin: PasswordStdin = False,
+    db: DbOption = _DEFAULT_DB,
+) -> None:
+    """Add a user who may log in."""
+    if "@" not in email or len(email) > 254:
+        raise _fail(f"{email!r} is not an email address.")
+    if not name.strip() or len(name) > 100:
+        raise _fail("The name must be 1 to 100 characters.")
+    password = _read_password(password_stdin)
+    store = _open(db)
+    try:
+        user = add_user(store, email, name.strip(), password, Role.ADMIN if admin else Role.AGENT)
+    except LesBilletsServerError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"Added {user.email} ({user.role.value}).")
+
+
+@user_app.command("list")
+def user_list(db: DbOption = _DEFAULT_DB) -> None:
+    """List the users."""
+    store = _open(db)
+    try:
+        records = store.list_users()
+    finally:
+        store.close()
+    if not records:
+        typer.echo("No users yet: add one with `lesbillets-server user add`.")
+    for record in records:
+        state = "disabled" if record.disabled else "active"
+        typer.echo(f"{record.user.email:32} {record.user.name:24} {record.user.role.value:6} {state}")
+
+
+@user_app.command("passwd")
+def user_passwd(email: str, password_stdin: PasswordStdin = False, db: DbOption = _DEFAULT_DB) -> None:
+    """Set a user's password (their open sessions end)."""
+    password = _read_password(password_stdin)
+    store = _open(db)
+    try:
+        set_password(store, email, password)
+    except LesBilletsServerError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"Password changed for {email}.")
+
+
+@user_app.command("disable")
+def user_disable(email: str, db: DbOption = _DEFAULT_DB) -> None:
+    """Stop a user from logging in (their open sessions end)."""
+    store = _open(db)
+    try:
+        disable_user(store, email)
+    except LesBilletsServerError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"Disabled {email}.")

@@ -1,0 +1,43 @@
+"""Server settings, one frozen record shared by every layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+MEMORY_DB = ":memory:"
+
+
+def default_db_path() -> Path:
+    """Where the database lives when `--db` is not given (created on first use)."""
+    return platformdirs.user_data_path("lesbillets", appauthor=False) / "lesbillets.db"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8765
+    db: str = str(default_db_path())
+    lock_ttl_s: float = 180.0
+    """How long a lock lasts without `RenewLock`."""
+    lock_grace_s: float = 30.0
+    """How long a dropped session keeps its locks, waiting for a `Resume`."""
+    max_locks: int = 5
+    """Locks one user may hold at once, across all their sessions."""
+    max_message: int = 1024 * 1024
+    """Largest accepted frame in bytes; larger ones close the connection with 1009."""
+    rate_per_s: float = 100.0
+    """Requests a connection may send per second, sustained."""
+    rate_burst: int = 200
+    """Requests a connection may send at once before `rate_limited`; as many refusals again close it (1008)."""
+    backlog_bytes: int = 4 * 1024 * 1024
+    """Unsent bytes a connection may owe before it is closed with 4000 (resync)."""
+    session_ttl_s: float = 30 * 24 * 3600.0
+    sweep_interval_s: float = 1.0
+    """How often expired leases are looked for."""
+    synchronous: str = "normal"
+    """SQLite `PRAGMA synchronous` in WAL mode: `normal` survives a server crash, `full` also a power cut."""
+    certfile: Path | None = None
+    keyfile: Path | None = None

@@ -1,0 +1,64 @@
+"""One websocket connection: read frames, decode, dispatch, send the reply."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import msgspec
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from lesbillets_server.dispatch import Dispatcher, Peer
+from lesbillets_server.errors import Rejected
+from lesbillets_server.ratelimit import TokenBucket, Verdict
+from protocol.codec import codec_for, describe_decode_error
+from protocol.messages import CloseCode, Error, ErrorCode, Reply
+
+log = logging.getLogger(__name__)
+
+
+class ConnectionHandler:
+    def __init__(self, dispatcher: Dispatcher, *, rate_per_s: float, rate_burst: int) -> None:
+        self.dispatcher = dispatcher
+        self._rate_per_s = rate_per_s
+        self._rate_burst = rate_burst
+
+    async def __call__(self, ws: ServerConnection) -> None:
+        peer = Peer(ws=ws, codec=codec_for(ws.subprotocol))
+        loop = asyncio.get_running_loop()
+        bucket = TokenBucket(self._rate_per_s, self._rate_burst, loop.time())
+        try:
+            async for frame in ws:
+                verdict = bucket.take(loop.time())
+                if verdict is Verdict.CLOSE:
+                    log.warning("closing %s: kept flooding after rate_limited", ws.id)
+                    await ws.close(CloseCode.POLICY_VIOLATION, "too many requests")
+                    break
+                reply = await self._reply_to(peer, frame, verdict)
+                await ws.send(peer.codec.encode(reply), text=peer.codec.text)
+        except ConnectionClosed:
+            pass
+        except Exception:
+            log.error("connection %s failed", ws.id, exc_info=True)
+            await ws.close(CloseCode.INTERNAL_ERROR, "internal error")
+        finally:
+            self.dispatcher.sign_out(peer)
+
+    async def _reply_to(self, peer: Peer, frame: str | bytes, verdict: Verdict) -> Reply:
+        codec = peer.codec
+        if verdict is Verdict.REFUSE:
+            return Error(
+                rid=codec.peek_rid(frame),
+                code=ErrorCode.RATE_LIMITED,
+                message="Too many requests; slow down.",
+            )
+        try:
+            message = codec.decode_client(frame)
+        except msgspec.DecodeError as exc:
+            text, path = describe_decode_error(exc)
+            return Error(rid=codec.peek_rid(frame), code=ErrorCode.BAD_REQUEST, message=text, detail=path)
+        try:
+            return await self.dispatcher.handle(peer, message)
+        except Rejected as rejected:
+            return rejected.reply(message.rid)

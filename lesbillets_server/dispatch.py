@@ -1,0 +1,119 @@
+"""One decoded request in, one reply out: the `match` over the client union."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from websockets.asyncio.server import ServerConnection
+
+from lesbillets_server.auth import Authenticator, Session
+from lesbillets_server.board import Actor
+from lesbillets_server.broadcast import Broadcaster
+from lesbillets_server.errors import Rejected
+from lesbillets_server.service import TicketService
+from protocol.codec import Codec
+from protocol.messages import (
+    Ack,
+    AllTickets,
+    ClientMessage,
+    CreateTicket,
+    ErrorCode,
+    GetTickets,
+    GetUsers,
+    LockTicket,
+    Login,
+    Logout,
+    RenewLock,
+    Reply,
+    Resume,
+    UnlockTicket,
+    UpdateTicket,
+    Users,
+    Welcome,
+)
+
+
+@dataclass(slots=True)
+class Peer:
+    """One websocket connection and who is logged in on it."""
+
+    ws: ServerConnection
+    codec: Codec
+    session: Session | None = None
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        service: TicketService,
+        auth: Authenticator,
+        broadcaster: Broadcaster,
+        *,
+        lock_ttl_s: float,
+        server_version: str,
+    ) -> None:
+        self.service = service
+        self.auth = auth
+        self.broadcaster = broadcaster
+        self._lock_ttl_s = lock_ttl_s
+        self._server_version = server_version
+
+    async def handle(self, peer: Peer, message: ClientMessage) -> Reply:
+        service = self.service
+        match message:
+            case Login(rid=rid, email=email, password=password):
+                return self._welcome(peer, await self.auth.login(email, password, service.clock()), rid)
+            case Resume(rid=rid, token=token):
+                return self._welcome(peer, self.auth.resume(token, service.clock()), rid)
+        actor = self._actor(peer)
+        match message:
+            case Logout(rid=rid):
+                self.auth.logout(actor.session_id)
+                service.end_session(actor.session_id)
+                self.sign_out(peer)
+                return Ack(rid=rid)
+            case GetTickets(rid=rid):
+                seq, tickets = service.snapshot()
+                return AllTickets(rid=rid, seq=seq, tickets=tickets)
+            case GetUsers(rid=rid):
+                return Users(rid=rid, users=service.users())
+            case CreateTicket(rid=rid):
+                return Ack(rid=rid, ticket=service.create(message, actor))
+            case LockTicket(rid=rid, ticket_id=ticket_id):
+                return Ack(rid=rid, ticket=service.lock(ticket_id, actor))
+            case RenewLock(rid=rid, ticket_id=ticket_id):
+                return Ack(rid=rid, ticket=service.renew(ticket_id, actor))
+            case UpdateTicket(rid=rid):
+                return Ack(rid=rid, ticket=service.update(message, actor))
+            case UnlockTicket(rid=rid, ticket_id=ticket_id, force=force):
+                service.unlock(ticket_id, actor, force=force)
+                return Ack(rid=rid)
+        raise AssertionError(f"unhandled message {type(message).__name__}")  # pragma: no cover
+
+    def sign_out(self, peer: Peer) -> None:
+        """Forget who is logged in on this connection (logout, a new login, or the connection's end)."""
+        if peer.session is None:
+            return
+        self.broadcaster.unsubscribe(peer.ws)
+        self.service.detach(peer.session.id)
+        peer.session = None
+
+    def _welcome(self, peer: Peer, session: Session, rid: int) -> Welcome:
+        self.sign_out(peer)
+        peer.session = session
+        self.service.attach(session.id)
+        self.broadcaster.subscribe(peer.ws, peer.codec)
+        assert session.token is not None
+        return Welcome(
+            rid=rid,
+            user=session.user,
+            token=session.token,
+            lock_ttl_s=self._lock_ttl_s,
+            server_version=self._server_version,
+        )
+
+    @staticmethod
+    def _actor(peer: Peer) -> Actor:
+        if peer.session is None:
+            raise Rejected(ErrorCode.UNAUTHORIZED, "Log in first: send Login or Resume.")
+        return Actor(user=peer.session.user, session_id=peer.session.id)

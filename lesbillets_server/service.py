@@ -1,0 +1,182 @@
+"""Ticket operations: apply a board rule, write it through the store, broadcast it.
+
+Every change runs without an `await` between the rule check, the database commit,
+the in-memory apply and the broadcast, so two requests can never interleave
+inside one change and events leave in `seq` order. Lease expiry and the release
+of a dropped session's locks are changes like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from lesbillets_server.board import Actor, Board
+from lesbillets_server.broadcast import Broadcaster
+from lesbillets_server.config import ServerConfig
+from lesbillets_server.errors import Rejected
+from lesbillets_server.store import Store
+from protocol.messages import (
+    CreateTicket,
+    ErrorCode,
+    Event,
+    Ticket,
+    TicketCreated,
+    TicketLocked,
+    TicketUnlocked,
+    TicketUpdated,
+    UnlockReason,
+    UpdateTicket,
+    User,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TicketService:
+    def __init__(self, store: Store, broadcaster: Broadcaster, config: ServerConfig, clock: Clock = utc_now) -> None:
+        loaded = store.load()
+        self.store = store
+        self.broadcaster = broadcaster
+        self.board = Board(
+            loaded.tickets,
+            loaded.holders,
+            lock_ttl=timedelta(seconds=config.lock_ttl_s),
+            max_locks=config.max_locks,
+        )
+        self.seq = loaded.seq
+        self.clock = clock
+        self._grace_s = config.lock_grace_s
+        self._connections: Counter[str] = Counter()
+        """Session id → live connections, to know when a session has dropped."""
+        self._grace: dict[str, asyncio.TimerHandle] = {}
+
+    # --- reads ------------------------------------------------------------------
+
+    def snapshot(self) -> tuple[int, list[Ticket]]:
+        self.sweep()
+        return self.seq, list(self.board.tickets.values())
+
+    def users(self) -> list[User]:
+        return [record.user for record in self.store.list_users() if not record.disabled]
+
+    # --- changes ----------------------------------------------------------------
+
+    def create(self, request: CreateTicket, actor: Actor) -> Ticket:
+        self._check_assignee(request.assignee)
+        ticket = self.board.create(request, actor, self.clock())
+        self._commit([(ticket, None, lambda seq: TicketCreated(seq=seq, ticket=ticket))])
+        return ticket
+
+    def lock(self, ticket_id: uuid.UUID, actor: Actor) -> Ticket:
+        self.sweep()
+        return self._commit_lock(self.board.lock(ticket_id, actor, self.clock()), actor)
+
+    def renew(self, ticket_id: uuid.UUID, actor: Actor) -> Ticket:
+        self.sweep()
+        return self._commit_lock(self.board.renew(ticket_id, actor, self.clock()), actor)
+
+    def update(self, request: UpdateTicket, actor: Actor) -> Ticket:
+        self.sweep()
+        if isinstance(request.assignee, uuid.UUID):
+            self._check_assignee(request.assignee)
+        ticket = self.board.update(request, actor, self.clock())
+        self._commit([(ticket, actor.session_id, lambda seq: TicketUpdated(seq=seq, ticket=ticket))])
+        return ticket
+
+    def unlock(self, ticket_id: uuid.UUID, actor: Actor, *, force: bool) -> None:
+        self.sweep()
+        ticket, reason = self.board.unlock(ticket_id, actor, force=force)
+        self._commit([(ticket, None, _unlocked(ticket.id, reason))])
+
+    def sweep(self) -> None:
+        """Release every lease that has run out."""
+        expired = self.board.expired(self.clock())
+        if expired:
+            self._release(expired, UnlockReason.EXPIRED)
+
+    def _commit_lock(self, ticket: Ticket, actor: Actor) -> Ticket:
+        lock = ticket.lock
+        assert lock is not None
+        self._commit([(ticket, actor.session_id, lambda seq: TicketLocked(seq=seq, ticket_id=ticket.id, lock=lock))])
+        return ticket
+
+    def _release(self, ticket_ids: list[uuid.UUID], reason: UnlockReason) -> None:
+        released = [self.board.release(tid) for tid in ticket_ids]
+        self._commit([(ticket, None, _unlocked(ticket.id, reason)) for ticket in released])
+
+    def _commit(self, changes: list[tuple[Ticket, str | None, Callable[[int], Event]]]) -> None:
+        first = self.seq + 1
+        self.store.save([(ticket, holder) for ticket, holder, _ in changes], self.seq + len(changes))
+        for offset, (ticket, holder, make_event) in enumerate(changes):
+            self.board.apply(ticket, holder)
+            self.seq = first + offset
+            self.broadcaster.publish(make_event(self.seq))
+
+    def _check_assignee(self, assignee: uuid.UUID | None) -> None:
+        if assignee is None:
+            return
+        record = self.store.user_by_id(assignee)
+        if record is None or record.disabled:
+            raise Rejected(ErrorCode.BAD_REQUEST, f"No active user has the id {assignee}.", detail="$.assignee")
+
+    # --- sessions: locks outlive a dropped connection for the grace period -------
+
+    def attach(self, session_id: str) -> None:
+        self._connections[session_id] += 1
+        timer = self._grace.pop(session_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def detach(self, session_id: str) -> None:
+        self._connections[session_id] -= 1
+        if self._connections[session_id] <= 0:
+            del self._connections[session_id]
+            self._start_grace(session_id)
+
+    def end_session(self, session_id: str) -> None:
+        """Logout: the session's locks go at once."""
+        timer = self._grace.pop(session_id, None)
+        if timer is not None:
+            timer.cancel()
+        self._release(self.board.held_by_session(session_id), UnlockReason.RELEASED)
+
+    def start_grace_for_orphans(self) -> None:
+        """After a restart no session is connected: give each lock holder the grace period to resume."""
+        for session_id in self.board.sessions_holding_locks():
+            if session_id not in self._connections:
+                self._start_grace(session_id)
+
+    def _start_grace(self, session_id: str) -> None:
+        if not self.board.held_by_session(session_id) or session_id in self._grace:
+            return
+        loop = asyncio.get_running_loop()
+        self._grace[session_id] = loop.call_later(self._grace_s, self._grace_over, session_id)
+
+    def _grace_over(self, session_id: str) -> None:
+        self._grace.pop(session_id, None)
+        if session_id in self._connections:
+            return
+        try:
+            self._release(self.board.held_by_session(session_id), UnlockReason.DISCONNECTED)
+        except Exception:
+            log.exception("releasing the locks of a dropped session failed")
+
+    def stop(self) -> None:
+        for timer in self._grace.values():
+            timer.cancel()
+        self._grace.clear()
+
+
+def _unlocked(ticket_id: uuid.UUID, reason: UnlockReason) -> Callable[[int], Event]:
+    return lambda seq: TicketUnlocked(seq=seq, ticket_id=ticket_id, reason=reason)

@@ -1,0 +1,282 @@
+"""Durable state: the `Store` interface and its SQLite implementation.
+
+The server keeps the authoritative state in memory (`Board`) and writes every
+change through a `Store` before it replies or broadcasts. `Store` is the seam
+where a PostgreSQL implementation will go when several servers share one
+database; nothing outside this module speaks SQL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from lesbillets_server.config import MEMORY_DB
+from lesbillets_server.errors import StoreError
+from protocol.messages import Lock, Priority, Role, Status, Ticket, User
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('agent', 'admin')),
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tickets (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    status TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    assignee TEXT,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    lock_user_id TEXT,
+    lock_user_name TEXT,
+    lock_expires_at TEXT,
+    lock_session TEXT
+);
+"""
+
+_TICKET_COLUMNS = (
+    "id, title, description, status, priority, assignee, created_at, created_by, updated_at, updated_by, version,"
+    " lock_user_id, lock_user_name, lock_expires_at, lock_session"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    user: User
+    password_hash: str
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    id: str
+    user_id: uuid.UUID
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What a server starts from."""
+
+    tickets: list[Ticket]
+    holders: dict[uuid.UUID, str]
+    seq: int
+
+
+class Store(Protocol):
+    def load(self) -> Loaded: ...
+    def save(self, changes: Iterable[tuple[Ticket, str | None]], seq: int) -> None:
+        """Write tickets (with the session holding each one's lock) and the last event number, atomically."""
+        ...
+
+    def add_user(self, user: User, password_hash: str) -> None: ...
+    def user_by_email(self, email: str) -> UserRecord | None: ...
+    def user_by_id(self, user_id: uuid.UUID) -> UserRecord | None: ...
+    def list_users(self) -> list[UserRecord]: ...
+    def set_password(self, user_id: uuid.UUID, password_hash: str) -> None: ...
+    def set_disabled(self, user_id: uuid.UUID, disabled: bool) -> None: ...
+    def add_session(self, session: SessionRecord, token_hash: str) -> None: ...
+    def session_by_token(self, token_hash: str) -> SessionRecord | None: ...
+    def delete_session(self, session_id: str) -> None: ...
+    def delete_sessions_of(self, user_id: uuid.UUID) -> None: ...
+    def close(self) -> None: ...
+
+
+class SqliteStore:
+    """SQLite in WAL mode; each `save` is one committed transaction."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "normal") -> None:
+        target = str(path)
+        if target != MEMORY_DB:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot open the database {target}: {exc}.") from exc
+
+    def _migrate(self) -> None:
+        with self._transaction() as db:
+            # executescript() would COMMIT on its own; statement by statement keeps the migration atomic
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO meta VALUES ('schema_version', ?), ('seq', 0)", (SCHEMA_VERSION,))
+            elif row[0] > SCHEMA_VERSION:
+                raise StoreError(f"The database was written by a newer server (schema {row[0]}); upgrade this one.")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- tickets ----------------------------------------------------------------
+
+    def load(self) -> Loaded:
+        tickets: list[Ticket] = []
+        holders: dict[uuid.UUID, str] = {}
+        for row in self._db.execute(f"SELECT {_TICKET_COLUMNS} FROM tickets ORDER BY created_at"):
+            ticket = _ticket_from_row(row)
+            tickets.append(ticket)
+            if row[14] is not None:
+                holders[ticket.id] = row[14]
+        seq = self._db.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0]
+        return Loaded(tickets=tickets, holders=holders, seq=seq)
+
+    def save(self, changes: Iterable[tuple[Ticket, str | None]], seq: int) -> None:
+        with self._transaction() as db:
+            db.executemany(
+                f"INSERT OR REPLACE INTO tickets ({_TICKET_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+                [_ticket_to_row(ticket, holder) for ticket, holder in changes],
+            )
+            db.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (seq,))
+
+    # --- users ------------------------------------------------------------------
+
+    def add_user(self, user: User, password_hash: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO users (id, email, name, role, password_hash, created_at)"
+                " VALUES (?, ?, ?, ?, ?, datetime('now'))",
+                (str(user.id), user.email, user.name, user.role.value, password_hash),
+            )
+
+    def user_by_email(self, email: str) -> UserRecord | None:
+        return self._one_user("email = ?", email)
+
+    def user_by_id(self, user_id: uuid.UUID) -> UserRecord | None:
+        return self._one_user("id = ?", str(user_id))
+
+    def list_users(self) -> list[UserRecord]:
+        rows = self._db.execute("SELECT id, email, name, role, password_hash, disabled FROM users ORDER BY email")
+        return [_user_from_row(row) for row in rows]
+
+    def set_password(self, user_id: uuid.UUID, password_hash: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, str(user_id)))
+
+    def set_disabled(self, user_id: uuid.UUID, disabled: bool) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), str(user_id)))
+
+    def _one_user(self, where: str, value: str) -> UserRecord | None:
+        row = self._db.execute(
+            f"SELECT id, email, name, role, password_hash, disabled FROM users WHERE {where}", (value,)
+        ).fetchone()
+        return None if row is None else _user_from_row(row)
+
+    # --- sessions ---------------------------------------------------------------
+
+    def add_session(self, session: SessionRecord, token_hash: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at)"
+                " VALUES (?, ?, ?, datetime('now'), ?)",
+                (session.id, token_hash, str(session.user_id), session.expires_at.isoformat()),
+            )
+
+    def session_by_token(self, token_hash: str) -> SessionRecord | None:
+        row = self._db.execute(
+            "SELECT id, user_id, expires_at FROM sessions WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
+        if row is None:
+            return None
+        return SessionRecord(id=row[0], user_id=uuid.UUID(row[1]), expires_at=datetime.fromisoformat(row[2]))
+
+    def delete_session(self, session_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    def delete_sessions_of(self, user_id: uuid.UUID) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM sessions WHERE user_id = ?", (str(user_id),))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _user_from_row(row: tuple[str, str, str, str, str, int]) -> UserRecord:
+    user = User(id=uuid.UUID(row[0]), email=row[1], name=row[2], role=Role(row[3]))
+    return UserRecord(user=user, password_hash=row[4], disabled=bool(row[5]))
+
+
+def _ticket_to_row(ticket: Ticket, holder: str | None) -> tuple[object, ...]:
+    lock = ticket.lock
+    return (
+        str(ticket.id),
+        ticket.title,
+        ticket.description,
+        ticket.status.value,
+        ticket.priority.value,
+        None if ticket.assignee is None else str(ticket.assignee),
+        ticket.created_at.isoformat(),
+        str(ticket.created_by),
+        ticket.updated_at.isoformat(),
+        str(ticket.updated_by),
+        ticket.version,
+        None if lock is None else str(lock.user_id),
+        None if lock is None else lock.user_name,
+        None if lock is None else lock.expires_at.isoformat(),
+        holder if lock is not None else None,
+    )
+
+
+def _ticket_from_row(row: tuple[object, ...]) -> Ticket:
+    lock = None
+    if row[11] is not None:
+        lock = Lock(
+            user_id=uuid.UUID(str(row[11])),
+            user_name=str(row[12]),
+            expires_at=datetime.fromisoformat(str(row[13])),
+        )
+    return Ticket(
+        id=uuid.UUID(str(row[0])),
+        title=str(row[1]),
+        description=str(row[2]),
+        status=Status(str(row[3])),
+        priority=Priority(str(row[4])),
+        assignee=None if row[5] is None else uuid.UUID(str(row[5])),
+        created_at=datetime.fromisoformat(str(row[6])),
+        created_by=uuid.UUID(str(row[7])),
+        updated_at=datetime.fromisoformat(str(row[8])),
+        updated_by=uuid.UUID(str(row[9])),
+        version=int(str(row[10])),
+        lock=lock,
+    )

@@ -1,0 +1,93 @@
+"""A bare websocket peer for server tests: sends raw frames or typed requests, keeps events apart.
+
+Deliberately not `protocol.client`: server tests must see exactly what crosses the wire,
+including frames the typed client would never send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from protocol.codec import JSON, Codec
+from protocol.messages import Event, Reply, Request, ServerMessage, Welcome
+from tests.support import Agent
+
+TIMEOUT = 5.0
+R = TypeVar("R", bound=Reply)
+
+
+class Wire:
+    def __init__(self, ws: ClientConnection, codec: Codec) -> None:
+        self.ws = ws
+        self.codec = codec
+        self.events: deque[Event] = deque()
+        self._rids = itertools.count(1)
+
+    def rid(self) -> int:
+        return next(self._rids)
+
+    async def _receive(self) -> ServerMessage:
+        async with asyncio.timeout(TIMEOUT):
+            return self.codec.decode_server(await self.ws.recv())
+
+    async def send_raw(self, frame: str | bytes) -> Reply:
+        """Send any frame and return the next reply (events on the way are kept)."""
+        await self.ws.send(frame)
+        return await self.next_reply()
+
+    async def next_reply(self) -> Reply:
+        while True:
+            message = await self._receive()
+            if isinstance(message, Event):
+                self.events.append(message)
+            else:
+                return message
+
+    async def request(self, message: Request) -> Reply:
+        reply = await self.send_raw(self.codec.encode(message))
+        assert reply.rid == message.rid, f"reply {reply!r} to rid {message.rid}"
+        return reply
+
+    async def expect(self, message: Request, kind: type[R]) -> R:
+        reply = await self.request(message)
+        assert isinstance(reply, kind), f"expected {kind.__name__}, got {reply!r}"
+        return reply
+
+    async def next_event(self) -> Event:
+        if self.events:
+            return self.events.popleft()
+        message = await self._receive()
+        assert isinstance(message, Event), f"expected an event, got {message!r}"
+        return message
+
+    async def login(self, agent: Agent) -> Welcome:
+        from protocol.messages import Login
+
+        return await self.expect(Login(rid=self.rid(), email=agent.email, password=agent.password), Welcome)
+
+    async def closed(self) -> tuple[int | None, str | None]:
+        """Wait for the server to close the connection; its close code and reason."""
+        async with asyncio.timeout(TIMEOUT):
+            try:
+                while True:
+                    await self.ws.recv()
+            except Exception:
+                pass
+            await self.ws.wait_closed()
+        return self.ws.close_code, self.ws.close_reason
+
+
+@asynccontextmanager
+async def wire(url: str, *, codec: Codec = JSON, login: Agent | None = None, **kwargs: Any) -> AsyncIterator[Wire]:
+    async with connect(url, subprotocols=[codec.subprotocol], compression=None, **kwargs) as ws:  # type: ignore[list-item]
+        peer = Wire(ws, codec)
+        if login is not None:
+            await peer.login(login)
+        yield peer
