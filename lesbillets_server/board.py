@@ -140,9 +140,7 @@ class Board:
         }
         if not changes:
             raise Rejected(ErrorCode.BAD_REQUEST, "The update names no field to change.")
-        return structs.replace(
-            ticket, **changes, version=ticket.version + 1, updated_at=now, updated_by=actor.user.id
-        )
+        return structs.replace(ticket, **changes, version=ticket.version + 1, updated_at=now, updated_by=actor.user.id)
 
     def unlock(self, ticket_id: uuid.UUID, actor: Actor, *, force: bool) -> tuple[Ticket, UnlockReason]:
         ticket = self.get(ticket_id)

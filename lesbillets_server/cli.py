@@ -38,6 +38,7 @@ class LogLevel(enum.StrEnum):
     WARNING = "warning"
     ERROR = "error"
 
+
 DbOption = Annotated[
     str,
     typer.Option("--db", envvar="LESBILLETS_DB", help="SQLite database file, or :memory: to keep nothing."),

@@ -1,9 +1,9 @@
 """Exceptions of the server package.
 
-    LesBilletsServerError
-    ├── Rejected          a request broken a rule: becomes one `Error` reply, state unchanged
-    ├── StoreError        the database could not be opened or read as expected
-    └── UserAdminError    a `lesbillets-server user …` command could not do what was asked
+LesBilletsServerError
+├── Rejected          a request broken a rule: becomes one `Error` reply, state unchanged
+├── StoreError        the database could not be opened or read as expected
+└── UserAdminError    a `lesbillets-server user …` command could not do what was asked
 """
 
 from __future__ import annotations

@@ -1,0 +1,165 @@
+"""The transport's edges: subprotocols, frame size, floods, slow readers, HTTP, shutdown and failures."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import urllib.request
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from protocol.codec import JSON, MSGPACK
+from protocol.messages import (
+    Ack,
+    AllTickets,
+    CloseCode,
+    CreateTicket,
+    Error,
+    ErrorCode,
+    GetTickets,
+    LockTicket,
+    UpdateTicket,
+)
+from tests.conftest import ServerFactory
+from tests.server.test_tickets import create
+from tests.server.wire import wire
+from tests.support import ALICE, BOB, ServerHarness
+
+
+async def _http_get(url: str) -> tuple[int, str, bytes]:
+    def fetch() -> tuple[int, str, bytes]:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.status, response.headers["Content-Type"], response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers["Content-Type"], error.read()
+
+    return await asyncio.to_thread(fetch)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "content_type", "needle"),
+    [
+        ("/healthz", 200, "text/plain", b"ok"),
+        ("/docs", 200, "text/html", b"<h1>"),
+        ("/schema.json", 200, "application/schema+json", b"UpdateTicket"),
+        ("/nope", 404, "text/plain", b"Not found"),
+    ],
+)
+async def test_http_paths(server: ServerHarness, path: str, status: int, content_type: str, needle: bytes) -> None:
+    """Plain HTTP on the websocket port answers health, docs and schema, and 404 otherwise."""
+    got_status, got_type, body = await _http_get(server.http_url + path)
+    assert (got_status, got_type.split(";")[0]) == (status, content_type)
+    assert needle in body
+
+
+async def test_schema_is_valid_json_naming_every_message(server: ServerHarness) -> None:
+    """/schema.json parses and defines every message of both unions."""
+    _, _, body = await _http_get(server.http_url + "/schema.json")
+    definitions = json.loads(body)["$defs"]
+    for name in ("Login", "UpdateTicket", "Welcome", "AllTickets", "TicketUnlocked", "Error"):
+        assert name in definitions
+
+
+@pytest.mark.parametrize(
+    ("offered", "chosen"),
+    [([], None), (["lesbillets.json"], "lesbillets.json"), (["x", "lesbillets.msgpack"], "lesbillets.msgpack")],
+)
+async def test_subprotocol_negotiation(server: ServerHarness, offered: list[str], chosen: str | None) -> None:
+    """No subprotocol means JSON; otherwise the first one offered that the server speaks."""
+    async with connect(server.url, subprotocols=offered or None) as ws:  # type: ignore[arg-type]
+        assert ws.subprotocol == chosen
+        codec = MSGPACK if chosen == "lesbillets.msgpack" else JSON
+        await ws.send(codec.encode(GetTickets(rid=1)))
+        reply = codec.decode_server(await ws.recv())
+        assert isinstance(reply, Error)
+        assert reply.code is ErrorCode.UNAUTHORIZED
+
+
+async def test_unknown_subprotocol_is_refused(server: ServerHarness) -> None:
+    """Offering only encodings the server does not speak fails the handshake with HTTP 400."""
+    with pytest.raises(InvalidStatus) as caught:
+        async with connect(server.url, subprotocols=["lesbillets.xml"]):  # type: ignore[list-item]
+            pass
+    assert caught.value.response.status_code == 400
+
+
+async def test_oversized_frame_closes_1009(server_factory: ServerFactory) -> None:
+    """A frame over --max-message closes the connection with 1009 and changes nothing."""
+    server = await server_factory(max_message=4096)
+    async with wire(server.url, login=ALICE) as alice:
+        await alice.ws.send(JSON.encode(CreateTicket(rid=1, title="t", description="x" * 5000)))
+        code, _ = await alice.closed()
+        assert code == CloseCode.MESSAGE_TOO_BIG
+    async with wire(server.url, login=BOB) as bob:
+        snapshot = await bob.expect(GetTickets(rid=1), AllTickets)
+        assert snapshot.tickets == []
+
+
+async def test_flood_is_rate_limited_then_closed(server_factory: ServerFactory) -> None:
+    """Past the burst requests get `rate_limited`; a client that keeps going is closed with 1008."""
+    server = await server_factory(rate_per_s=1, rate_burst=5)
+    async with wire(server.url) as peer:
+        frames = [JSON.encode(GetTickets(rid=n)) for n in range(1, 13)]
+        for frame in frames:  # pipelined: the server sees them as one burst
+            await peer.ws.send(frame)
+        codes = []
+        with contextlib.suppress(Exception):
+            for _ in frames:
+                reply = await peer.next_reply()
+                assert isinstance(reply, Error)
+                codes.append(reply.code)
+        assert codes[:5] == [ErrorCode.UNAUTHORIZED] * 5
+        assert codes[5:10] == [ErrorCode.RATE_LIMITED] * 5
+        code, _ = await peer.closed()
+        assert code == CloseCode.POLICY_VIOLATION
+
+
+async def test_slow_reader_is_dropped_with_resync_code(server_factory: ServerFactory) -> None:
+    """A client that stops reading is closed with 4000 once its backlog passes the limit; others carry on."""
+    server = await server_factory(backlog_bytes=64 * 1024, rate_per_s=10_000, rate_burst=10_000)
+    async with (
+        wire(server.url, login=ALICE) as alice,
+        wire(server.url, login=BOB, max_queue=1) as laggard,
+    ):
+        # the laggard's own TCP buffers take a few MB before the server's buffer grows; keep changing until it goes
+        laggard.ws.transport.pause_reading()
+        tid = await create(alice)
+        await alice.expect(LockTicket(rid=alice.rid(), ticket_id=tid), Ack)
+        version = 1
+        big = "x" * 19_000
+        while len(server.service.broadcaster) == 2 and version < 2000:
+            await alice.expect(
+                UpdateTicket(rid=alice.rid(), ticket_id=tid, version=version, description=big[: 18_000 + version]),
+                Ack,
+            )
+            version += 1
+        assert len(server.service.broadcaster) == 1, "the laggard was never dropped"
+        alice.events.clear()
+        laggard.ws.transport.resume_reading()
+        code, _ = await laggard.closed()
+        assert code == CloseCode.RESYNC
+        await alice.expect(GetTickets(rid=alice.rid()), AllTickets)
+
+
+async def test_shutdown_closes_with_going_away(server: ServerHarness) -> None:
+    """Stopping the server closes every connection with 1001."""
+    async with wire(server.url, login=ALICE) as alice:
+        stopping = asyncio.create_task(server.stop())
+        code, _ = await alice.closed()
+        await stopping
+        assert code == CloseCode.GOING_AWAY
+
+
+async def test_store_failure_closes_1011_without_changing_state(server: ServerHarness) -> None:
+    """If the database write fails the connection closes with 1011 and memory keeps the old state."""
+    async with wire(server.url, login=ALICE) as alice:
+        tid = await create(alice)
+        server.service.store.close()  # the disk is gone, as far as the server can tell
+        await alice.ws.send(JSON.encode(LockTicket(rid=alice.rid(), ticket_id=tid)))
+        code, _ = await alice.closed()
+        assert code == CloseCode.INTERNAL_ERROR
+        assert server.service.board.get(tid).lock is None
