@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from lesbillets_server.errors import Rejected, UserAdminError
+from lesbillets_server.ratelimit import LoginThrottle
 from lesbillets_server.store import SessionRecord, Store
 from protocol.messages import ErrorCode, Role, User
 
@@ -52,16 +55,24 @@ class Session:
 
 
 class Authenticator:
-    def __init__(self, store: Store, *, session_ttl: timedelta) -> None:
+    def __init__(self, store: Store, *, session_ttl: timedelta, throttle: LoginThrottle | None = None) -> None:
         self._store = store
         self._session_ttl = session_ttl
+        self._throttle = throttle or LoginThrottle()
 
     async def login(self, email: str, password: str, now: datetime) -> Session:
+        wait = self._throttle.retry_after(email, time.monotonic())
+        if wait > 0:
+            raise Rejected(
+                ErrorCode.RATE_LIMITED, f"Too many failed logins for this account; try again in {math.ceil(wait)} s."
+            )
         record = self._store.user_by_email(email)
         # argon2 takes tens of milliseconds on purpose: off the event loop
         ok = await asyncio.to_thread(verify_password, record.password_hash if record else _DUMMY_HASH, password)
         if record is None or not ok:
+            self._throttle.failed(email, time.monotonic())
             raise Rejected(ErrorCode.UNAUTHORIZED, _BAD_LOGIN)
+        self._throttle.succeeded(email)
         if record.disabled:
             raise Rejected(ErrorCode.FORBIDDEN, "This account is disabled; ask an admin.")
         token = secrets.token_urlsafe(32)

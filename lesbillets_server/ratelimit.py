@@ -31,3 +31,32 @@ class TokenBucket:
             return Verdict.ALLOW
         self._refused += 1
         return Verdict.CLOSE if self._refused > self._refusals_allowed else Verdict.REFUSE
+
+
+class LoginThrottle:
+    """Failed logins per email: after `limit` failures within `window_s`, refuse that email until they age out.
+
+    Keyed by email rather than connection so that opening new connections does not buy new guesses.
+    """
+
+    def __init__(self, *, limit: int = 5, window_s: float = 60.0) -> None:
+        self._limit = limit
+        self._window_s = window_s
+        self._failures: dict[str, list[float]] = {}
+
+    def retry_after(self, email: str, now: float) -> float:
+        """Seconds until this email may try again; 0 when it may try now."""
+        recent = [t for t in self._failures.get(email.casefold(), []) if now - t < self._window_s]
+        if recent:
+            self._failures[email.casefold()] = recent
+        else:
+            self._failures.pop(email.casefold(), None)
+        if len(recent) < self._limit:
+            return 0.0
+        return self._window_s - (now - recent[0])
+
+    def failed(self, email: str, now: float) -> None:
+        self._failures.setdefault(email.casefold(), []).append(now)
+
+    def succeeded(self, email: str) -> None:
+        self._failures.pop(email.casefold(), None)

@@ -121,3 +121,16 @@ async def test_password_change_or_disable_ends_sessions(server: ServerHarness, c
         login = await peer.request(Login(rid=2, email=BOB.email, password=BOB.password))
         assert isinstance(login, Error)
         assert login.code is (ErrorCode.UNAUTHORIZED if change == "passwd" else ErrorCode.FORBIDDEN)
+
+
+async def test_repeated_bad_logins_are_throttled(server: ServerHarness) -> None:
+    """After five wrong passwords the account answers `rate_limited`, even to the right password."""
+    async with wire(server.url) as peer:
+        for rid in range(1, 6):
+            reply = await peer.request(Login(rid=rid, email=BOB.email, password="guess"))
+            assert isinstance(reply, Error)
+            assert reply.code is ErrorCode.UNAUTHORIZED
+        blocked = await peer.request(Login(rid=6, email=BOB.email, password=BOB.password))
+        assert isinstance(blocked, Error)
+        assert blocked.code is ErrorCode.RATE_LIMITED
+        await peer.login(ALICE)  # other accounts are not affected
