@@ -43,11 +43,17 @@ class Codec:
 
     def decode_client(self, data: bytes | str) -> ClientMessage:
         """Decode a client frame; raises `msgspec.DecodeError` (incl. `ValidationError`)."""
-        return self._client_decoder.decode(_as_bytes(data))
+        try:
+            return self._client_decoder.decode(_as_bytes(data))
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(exc) from exc
 
     def decode_server(self, data: bytes | str) -> ServerMessage:
         """Decode a server frame; raises `msgspec.DecodeError` (incl. `ValidationError`)."""
-        return self._server_decoder.decode(_as_bytes(data))
+        try:
+            return self._server_decoder.decode(_as_bytes(data))
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(exc) from exc
 
     def peek_rid(self, data: bytes | str) -> int | None:
         """The ``rid`` of a frame that failed to decode, when it can still be read."""
@@ -55,6 +61,11 @@ class Codec:
             return self._rid_decoder.decode(_as_bytes(data)).rid
         except msgspec.DecodeError:
             return None
+
+
+def _not_utf8(exc: UnicodeDecodeError) -> msgspec.DecodeError:
+    # msgspec lets this one escape its DecodeError family; the boundary should only ever see DecodeError
+    return msgspec.DecodeError(f"A string is not valid UTF-8 (byte {exc.start})")
 
 
 def _as_bytes(data: bytes | str) -> bytes:

@@ -213,7 +213,16 @@ class UnlockTicket(Request):
 
 
 ClientMessage = (
-    Login | Resume | Logout | GetTickets | GetUsers | CreateTicket | LockTicket | RenewLock | UpdateTicket | UnlockTicket
+    Login
+    | Resume
+    | Logout
+    | GetTickets
+    | GetUsers
+    | CreateTicket
+    | LockTicket
+    | RenewLock
+    | UpdateTicket
+    | UnlockTicket
 )
 
 

@@ -1,0 +1,280 @@
+"""The codecs, without an event loop: every message round-trips; every bad frame is refused precisely."""
+
+from __future__ import annotations
+
+import typing
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import pytest
+
+from protocol.codec import JSON, MSGPACK, Codec, codec_for, describe_decode_error, json_schema
+from protocol.messages import (
+    DESCRIPTION_MAX,
+    RID_MAX,
+    TITLE_MAX,
+    Ack,
+    AllTickets,
+    ClientMessage,
+    CreateTicket,
+    Error,
+    ErrorCode,
+    GetTickets,
+    GetUsers,
+    Lock,
+    LockTicket,
+    Login,
+    Logout,
+    Message,
+    Priority,
+    RenewLock,
+    Resume,
+    Role,
+    ServerMessage,
+    Status,
+    Ticket,
+    TicketCreated,
+    TicketLocked,
+    TicketUnlocked,
+    TicketUpdated,
+    UnlockReason,
+    UnlockTicket,
+    UpdateTicket,
+    User,
+    Users,
+    Welcome,
+)
+
+CODECS = [pytest.param(JSON, id="json"), pytest.param(MSGPACK, id="msgpack")]
+
+ALICE_ID = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
+TICKET_ID = uuid.UUID("7e57c0de-0000-4000-8000-000000000001")
+NOW = datetime(2026, 11, 24, 9, 15, 0, 123456, tzinfo=UTC)
+USER = User(id=ALICE_ID, email="alice@example.com", name="Alice Martin", role=Role.AGENT)
+LOCK = Lock(user_id=ALICE_ID, user_name="Alice Martin", expires_at=NOW)
+TICKET = Ticket(
+    id=TICKET_ID,
+    title="Printer jams",
+    description="Ünïcödé, emoji 🖨️ and\nnewlines",
+    status=Status.BLOCKED,
+    priority=Priority.URGENT,
+    assignee=ALICE_ID,
+    created_at=NOW,
+    created_by=ALICE_ID,
+    updated_at=NOW,
+    updated_by=ALICE_ID,
+    version=3,
+    lock=LOCK,
+)
+
+CLIENT_SAMPLES: list[ClientMessage] = [
+    Login(rid=1, email="alice@example.com", password="secret"),
+    Resume(rid=2, token="tok"),
+    Logout(rid=3),
+    GetTickets(rid=4),
+    GetUsers(rid=5),
+    CreateTicket(rid=6, title="t" * TITLE_MAX, description="d" * DESCRIPTION_MAX, assignee=ALICE_ID),
+    CreateTicket(rid=7, title="minimal"),
+    LockTicket(rid=8, ticket_id=TICKET_ID),
+    RenewLock(rid=9, ticket_id=TICKET_ID),
+    UpdateTicket(rid=10, ticket_id=TICKET_ID, version=1, status=Status.CLOSED, assignee=None),
+    UpdateTicket(rid=11, ticket_id=TICKET_ID, version=2, title="new", description="", priority=Priority.LOW),
+    UnlockTicket(rid=RID_MAX, ticket_id=TICKET_ID, force=True),
+]
+SERVER_SAMPLES: list[ServerMessage] = [
+    Welcome(rid=1, user=USER, token="tok", lock_ttl_s=180.0, server_version="0.1.0"),
+    AllTickets(rid=2, seq=41, tickets=[TICKET, msgspec.structs.replace(TICKET, lock=None, assignee=None)]),
+    AllTickets(rid=3, seq=0, tickets=[]),
+    Users(rid=4, users=[USER]),
+    Ack(rid=5),
+    Ack(rid=6, ticket=TICKET),
+    Error(rid=7, code=ErrorCode.LOCKED, message="Locked by Alice.", lock=LOCK),
+    Error(rid=None, code=ErrorCode.BAD_REQUEST, message="Unreadable.", detail="$.title"),
+    TicketCreated(seq=1, ticket=TICKET),
+    TicketUpdated(seq=2, ticket=TICKET),
+    TicketLocked(seq=3, ticket_id=TICKET_ID, lock=LOCK),
+    TicketUnlocked(seq=4, ticket_id=TICKET_ID, reason=UnlockReason.DISCONNECTED),
+]
+
+
+def _members(union: Any) -> set[type]:
+    return set(typing.get_args(union))
+
+
+def test_samples_cover_every_message_type() -> None:
+    """The round-trip samples include every member of both unions."""
+    assert {type(m) for m in CLIENT_SAMPLES} == _members(ClientMessage)
+    assert {type(m) for m in SERVER_SAMPLES} == _members(ServerMessage)
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize("message", CLIENT_SAMPLES, ids=lambda m: f"{type(m).__name__}-{m.rid}")
+def test_client_messages_round_trip(codec: Codec, message: ClientMessage) -> None:
+    """A client message decodes to an equal message after encoding."""
+    assert codec.decode_client(codec.encode(message)) == message
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize("message", SERVER_SAMPLES, ids=lambda m: type(m).__name__)
+def test_server_messages_round_trip(codec: Codec, message: ServerMessage) -> None:
+    """A server message decodes to an equal message after encoding."""
+    assert codec.decode_server(codec.encode(message)) == message
+
+
+def test_json_is_text_with_the_class_name_as_tag() -> None:
+    """JSON frames are UTF-8 text tagged with "type"; MessagePack frames are binary."""
+    assert JSON.text and not MSGPACK.text
+    assert JSON.encode(GetTickets(rid=1)) == b'{"type":"GetTickets","rid":1}'
+    assert JSON.decode_client('{"rid": 1, "type": "GetTickets"}') == GetTickets(rid=1)  # any order, str or bytes
+
+
+def test_unset_update_fields_are_left_out() -> None:
+    """An UpdateTicket sends only the fields it changes, and null for an unassign."""
+    wire = msgspec.json.decode(JSON.encode(UpdateTicket(rid=1, ticket_id=TICKET_ID, version=2, assignee=None)))
+    assert wire == {"type": "UpdateTicket", "rid": 1, "ticket_id": str(TICKET_ID), "version": 2, "assignee": None}
+
+
+def test_codec_for_subprotocol() -> None:
+    """Each subprotocol picks its codec; none (or an unknown one) means JSON."""
+    assert codec_for("lesbillets.msgpack") is MSGPACK
+    assert codec_for("lesbillets.json") is JSON
+    assert codec_for(None) is JSON
+
+
+def test_secrets_never_show_in_repr() -> None:
+    """Passwords and tokens are masked in every repr, so a log line cannot leak them."""
+    texts = [
+        repr(Login(rid=1, email="a@b", password="hunter22")),
+        repr(Resume(rid=1, token="tok-secret")),
+        repr(Welcome(rid=1, user=USER, token="tok-secret", lock_ttl_s=1.0, server_version="x")),
+    ]
+    for text in texts:
+        assert "hunter22" not in text and "tok-secret" not in text
+
+
+# --- bad frames ------------------------------------------------------------------------
+
+UPDATE = {"type": "UpdateTicket", "rid": 13, "ticket_id": str(TICKET_ID)}
+
+# (id, frame as a Python value encoded by each codec, expected path, expected peek_rid)
+BAD_FRAMES: list[tuple[str, Any, str | None, int | None]] = [
+    ("unknown-type", {"type": "Nope", "rid": 5}, "$.type", 5),
+    ("server-type-from-client", {"type": "Ack", "rid": 5}, "$.type", 5),
+    ("missing-type", {"rid": 5}, None, 5),
+    ("missing-field", {"type": "LockTicket", "rid": 6}, None, 6),
+    ("missing-rid", {"type": "GetTickets"}, None, None),
+    ("extra-field", {"type": "GetTickets", "rid": 7, "extra": 1}, None, 7),
+    ("wrong-type-rid", {"type": "GetTickets", "rid": "8"}, "$.rid", None),
+    ("wrong-type-force", {"type": "UnlockTicket", "rid": 8, "ticket_id": str(TICKET_ID), "force": "yes"}, "$.force", 8),
+    ("empty-title", {"type": "CreateTicket", "rid": 9, "title": ""}, "$.title", 9),
+    ("long-title", {"type": "CreateTicket", "rid": 9, "title": "x" * (TITLE_MAX + 1)}, "$.title", 9),
+    (
+        "long-description",
+        {"type": "CreateTicket", "rid": 10, "title": "x", "description": "d" * (DESCRIPTION_MAX + 1)},
+        "$.description",
+        10,
+    ),
+    ("negative-rid", {"type": "GetTickets", "rid": -1}, "$.rid", None),
+    ("rid-too-big", {"type": "GetTickets", "rid": RID_MAX + 1}, "$.rid", None),
+    ("bad-uuid", {"type": "LockTicket", "rid": 11, "ticket_id": "nope"}, "$.ticket_id", 11),
+    ("bad-status", {"type": "CreateTicket", "rid": 12, "title": "x", "status": "done"}, "$.status", 12),
+    ("version-zero", {**UPDATE, "version": 0}, "$.version", 13),
+    ("assignee-not-uuid", {**UPDATE, "version": 1, "assignee": 5}, "$.assignee", 13),
+    ("bad-email", {"type": "Login", "rid": 14, "email": "nobody", "password": "x"}, "$.email", 14),
+    ("empty-password", {"type": "Login", "rid": 14, "email": "a@b", "password": ""}, "$.password", 14),
+    ("long-token", {"type": "Resume", "rid": 15, "token": "t" * 257}, "$.token", 15),
+    ("not-an-object", [1, 2], None, None),
+    ("null", None, None, None),
+]
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize(("frame", "path", "rid"), [pytest.param(*case[1:], id=case[0]) for case in BAD_FRAMES])
+def test_bad_client_frames_are_refused(codec: Codec, frame: Any, path: str | None, rid: int | None) -> None:
+    """A bad frame raises DecodeError with a sentence, the failing field path, and the rid when readable."""
+    data = msgspec.json.encode(frame) if codec is JSON else msgspec.msgpack.encode(frame)
+    with pytest.raises(msgspec.DecodeError) as caught:
+        codec.decode_client(data)
+    sentence, found_path = describe_decode_error(caught.value)
+    assert found_path == path
+    assert sentence.endswith(".") and "\n" not in sentence
+    assert codec.peek_rid(data) == rid
+
+
+@pytest.mark.parametrize(
+    ("data", "rid"),
+    [
+        pytest.param(b'{"type": "GetTickets", "rid": 1', None, id="truncated"),
+        pytest.param(b'{"type": "GetTickets", "rid": 1}}', None, id="trailing-garbage"),
+        pytest.param(b"", None, id="empty"),
+        pytest.param(b"\xff{}", None, id="not-utf8"),
+        pytest.param('{"type": "GetTickets", "rid": 1,}', None, id="trailing-comma"),
+    ],
+)
+def test_malformed_json_is_refused(data: bytes | str, rid: int | None) -> None:
+    """Frames that are not JSON at all raise DecodeError with no field path."""
+    with pytest.raises(msgspec.DecodeError) as caught:
+        JSON.decode_client(data)
+    sentence, path = describe_decode_error(caught.value)
+    assert path is None
+    assert sentence.startswith("The message could not be read")
+    assert JSON.peek_rid(data) == rid
+
+
+@pytest.mark.parametrize("data", [b"\xc1", b"\x81\xa4type", b""], ids=["reserved-byte", "truncated", "empty"])
+def test_malformed_msgpack_is_refused(data: bytes) -> None:
+    """Bytes that are not MessagePack raise DecodeError."""
+    with pytest.raises(msgspec.DecodeError):
+        MSGPACK.decode_client(data)
+    assert MSGPACK.peek_rid(data) is None
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_invalid_utf8_in_a_string_is_a_decode_error(codec: Codec) -> None:
+    """A string that is not UTF-8 is refused like any other bad frame (DecodeError, rid still readable)."""
+    good = codec.encode(Login(rid=16, email="a@b", password="x"))
+    data = good.replace(b'"x"', b'"\xff"') if codec is JSON else good.replace(b"\xa1x", b"\xa1\xff")
+    assert data != good
+    assert codec.peek_rid(data) == 16
+    with pytest.raises(msgspec.DecodeError):
+        codec.decode_client(data)
+
+
+def test_server_decoder_refuses_client_messages() -> None:
+    """Each direction has its own union: a request is not a valid server frame."""
+    with pytest.raises(msgspec.ValidationError):
+        JSON.decode_server(JSON.encode(GetTickets(rid=1)))
+    with pytest.raises(msgspec.ValidationError):
+        JSON.decode_client(JSON.encode(Ack(rid=1)))
+
+
+def test_json_schema_names_every_message() -> None:
+    """The generated schema has a definition for every message, record and enum, in both directions."""
+    schema = json_schema()
+    names = {cls.__name__ for cls in _members(ClientMessage) | _members(ServerMessage)}
+    assert names <= set(schema["$defs"])
+    assert {"Ticket", "Lock", "User", "Status", "Priority", "ErrorCode"} <= set(schema["$defs"])
+    client_refs = {ref["$ref"].rsplit("/", 1)[1] for ref in schema["properties"]["client_to_server"]["anyOf"]}
+    server_refs = {ref["$ref"].rsplit("/", 1)[1] for ref in schema["properties"]["server_to_client"]["anyOf"]}
+    assert client_refs == {cls.__name__ for cls in _members(ClientMessage)}
+    assert server_refs == {cls.__name__ for cls in _members(ServerMessage)}
+    assert msgspec.json.decode(msgspec.json.encode(schema)) == schema  # plain JSON all the way down
+
+
+def test_every_message_is_a_tagged_message() -> None:
+    """Both unions hold only tagged Message subclasses whose tag is the class name."""
+    for cls in _members(ClientMessage) | _members(ServerMessage):
+        assert issubclass(cls, Message)
+        assert cls.__struct_config__.tag == cls.__name__
+
+
+def test_schema_command_prints_the_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m protocol schema` prints the JSON Schema; anything else prints usage and fails."""
+    from protocol.__main__ import main
+
+    assert main(["schema"]) == 0
+    assert msgspec.json.decode(capsys.readouterr().out) == json_schema()
+    assert main([]) == 2
+    assert "usage" in capsys.readouterr().err
