@@ -63,6 +63,13 @@ class RunningServer:
         return self.url.replace("ws", "http", 1)
 
 
+def _frame_safe_logger() -> logging.Logger:
+    """websockets logs whole frames at DEBUG, and a Login frame holds a password: never go below INFO."""
+    logger = logging.getLogger("lesbillets_server.websockets")
+    logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    return logger
+
+
 def _ssl_context(config: ServerConfig) -> ssl.SSLContext | None:
     if config.certfile is None:
         return None
@@ -112,6 +119,7 @@ async def run_server(
             max_size=config.max_message,
             process_request=process_request,
             ssl=_ssl_context(config),
+            logger=_frame_safe_logger(),
         ) as server:
             port = next(iter(server.sockets)).getsockname()[1]
             running = RunningServer(config=replace(config, port=port), service=service, server=server)

@@ -33,7 +33,7 @@ from protocol.messages import (
 )
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Peer:
     """One websocket connection and who is logged in on it."""
 
@@ -57,6 +57,8 @@ class Dispatcher:
         self.broadcaster = broadcaster
         self._lock_ttl_s = lock_ttl_s
         self._server_version = server_version
+        self._peers: dict[str, set[Peer]] = {}
+        """Session id → connections logged in with it (a token may be resumed on several)."""
 
     async def handle(self, peer: Peer, message: ClientMessage) -> Reply:
         service = self.service
@@ -70,7 +72,8 @@ class Dispatcher:
             case Logout(rid=rid):
                 self.auth.logout(actor.session_id)
                 service.end_session(actor.session_id)
-                self.sign_out(peer)
+                for signed_in in list(self._peers.get(actor.session_id, ())):
+                    self.sign_out(signed_in)
                 return Ack(rid=rid)
             case GetTickets(rid=rid):
                 seq, tickets = service.snapshot()
@@ -96,11 +99,16 @@ class Dispatcher:
             return
         self.broadcaster.unsubscribe(peer.ws)
         self.service.detach(peer.session.id)
+        peers = self._peers[peer.session.id]
+        peers.discard(peer)
+        if not peers:
+            del self._peers[peer.session.id]
         peer.session = None
 
     def _welcome(self, peer: Peer, session: Session, rid: int) -> Welcome:
         self.sign_out(peer)
         peer.session = session
+        self._peers.setdefault(session.id, set()).add(peer)
         self.service.attach(session.id)
         self.broadcaster.subscribe(peer.ws, peer.codec)
         assert session.token is not None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 import pytest
 
 from lesbillets_server.auth import disable_user, set_password
@@ -21,6 +24,7 @@ from protocol.messages import (
     UnlockReason,
     Welcome,
 )
+from tests.conftest import ServerFactory
 from tests.server.test_tickets import create
 from tests.server.wire import wire
 from tests.support import ADMIN, ALICE, BOB, ServerHarness
@@ -134,3 +138,32 @@ async def test_repeated_bad_logins_are_throttled(server: ServerHarness) -> None:
         assert isinstance(blocked, Error)
         assert blocked.code is ErrorCode.RATE_LIMITED
         await peer.login(ALICE)  # other accounts are not affected
+
+
+async def test_logout_signs_out_every_connection_of_the_session(server: ServerHarness) -> None:
+    """Connections that resumed the same token are logged out with it and stop receiving events."""
+    async with wire(server.url) as first, wire(server.url) as second, wire(server.url, login=BOB) as bob:
+        welcome = await first.login(ALICE)
+        await second.expect(Resume(rid=1, token=welcome.token), Welcome)
+        await first.expect(Logout(rid=first.rid()), Ack)
+        refused = await second.request(LockTicket(rid=2, ticket_id=uuid.uuid4()))
+        assert isinstance(refused, Error)
+        assert refused.code is ErrorCode.UNAUTHORIZED
+        await create(bob, "after logout")
+        await bob.next_event()
+        assert not second.events
+
+
+async def test_debug_logs_hold_no_password_or_token(
+    server_factory: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Even at DEBUG the server's logs never contain a password or a session token."""
+    caplog.set_level(logging.DEBUG)
+    server = await server_factory()
+    async with wire(server.url) as peer:
+        welcome = await peer.login(ALICE)
+        await peer.expect(Resume(rid=peer.rid(), token=welcome.token), Welcome)
+    server_side = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("websockets.client"))
+    assert "connection" in server_side  # the server did log at this level
+    assert ALICE.password not in server_side
+    assert welcome.token not in server_side
