@@ -1,0 +1,470 @@
+"""The ticket form, for a new ticket or a locked one.
+
+Editing happens under a lease: the form opens only after the lock was taken, renews it while the agent
+is active (at most every `RENEW_EVERY_S`), warns when an idle lease is about to run out, and releases it
+on save or cancel. Whatever goes wrong (conflict, expired or broken lock, lost connection) the form and
+what was typed in it stay; the banner says what happened and what key fixes it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Select, Static, TextArea
+
+from lesbillets_tui.messages import ConnectionStateChanged, TableReloaded, TicketChanged
+from lesbillets_tui.screens.confirm import ConfirmScreen
+from lesbillets_tui.timefmt import duration, spoken_duration
+from protocol.client import ConnectionState
+from protocol.errors import Conflict, LesBilletsError, Locked, NotLockHolder
+from protocol.messages import (
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+    Priority,
+    Status,
+    Ticket,
+    TicketLocked,
+    TicketUnlocked,
+    TicketUpdated,
+    UnlockReason,
+)
+
+if TYPE_CHECKING:
+    from lesbillets_tui.app import LesBilletsApp
+
+RENEW_EVERY_S = 30.0
+"""Renew on activity at most this often (and at most every third of the lease, for short leases)."""
+WARN_BEFORE_S = 60.0
+"""Warn an idle agent this long before the lease ends (at most half the lease)."""
+
+NOBODY = "-"
+"""The assignee Select's value for "unassigned" (a Select needs a hashable, non-None value)."""
+
+_LOST_REASONS = {
+    UnlockReason.EXPIRED: "Your lock expired",
+    UnlockReason.BROKEN: "An admin broke your lock",
+    UnlockReason.DISCONNECTED: "Your lock was released after the connection dropped",
+    UnlockReason.RELEASED: "Your lock was released",
+}
+
+
+@dataclass(frozen=True)
+class FormValues:
+    title: str
+    description: str
+    status: Status
+    priority: Priority
+    assignee: uuid.UUID | None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> FormValues:
+        return cls(ticket.title, ticket.description, ticket.status, ticket.priority, ticket.assignee)
+
+    def changed_fields(self, other: FormValues) -> dict[str, Any]:
+        """The fields whose value differs in ``other``, with ``other``'s values."""
+        return {name: getattr(other, name) for name in _FIELDS if getattr(self, name) != getattr(other, name)}
+
+
+_FIELDS = ("title", "description", "status", "priority", "assignee")
+_NEW = FormValues("", "", Status.OPEN, Priority.NORMAL, None)
+
+
+class EditorScreen(Screen["Ticket | None"]):
+    """Edit ``ticket`` (already locked by this session), or create a ticket when it is None.
+
+    Dismisses with the saved or created ticket, or None when cancelled.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+l", "lock", "Lock / extend", priority=True),
+    ]
+
+    def __init__(self, ticket: Ticket | None) -> None:
+        super().__init__()
+        self.ticket = ticket
+        """The ticket as it was when the form opened (None: a new ticket)."""
+        self.original = FormValues.of(ticket) if ticket is not None else _NEW
+        self.base_version = ticket.version if ticket is not None else 0
+        """The version a save claims to be based on; a stale one earns a `conflict` from the server."""
+        self.holding = ticket is not None
+        self.deadline: datetime | None = None
+        self.renewed_at: datetime | None = None
+        self.active_at: datetime | None = None
+        self.busy = False
+        self.closing = False
+        self._sticky = False
+
+    @property
+    def lb(self) -> LesBilletsApp:
+        return cast("LesBilletsApp", self.app)
+
+    @property
+    def is_new(self) -> bool:
+        return self.ticket is None
+
+    # --- layout ---------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        values = self.original
+        heading = "New ticket" if self.ticket is None else f"Edit ticket · v{self.ticket.version}"
+        with Vertical(id="editor"):
+            yield Label(heading, id="editor-heading")
+            yield Static("", id="banner", markup=False)
+            yield Label("Title", classes="field-label")
+            yield Input(
+                values.title,
+                id="title",
+                max_length=TITLE_MAX,
+                placeholder="What is the problem?",
+                select_on_focus=False,
+            )
+            with Horizontal(id="editor-choices"):
+                with Vertical():
+                    yield Label("Status", classes="field-label")
+                    yield Select(((s.value, s) for s in Status), value=values.status, allow_blank=False, id="status")
+                with Vertical():
+                    yield Label("Priority", classes="field-label")
+                    yield Select(
+                        ((p.value, p) for p in Priority), value=values.priority, allow_blank=False, id="priority"
+                    )
+                with Vertical():
+                    yield Label("Assignee", classes="field-label")
+                    yield Select(
+                        self._assignee_options(),
+                        value=str(values.assignee) if values.assignee else NOBODY,
+                        allow_blank=False,
+                        id="assignee",
+                    )
+            yield Label("Description", classes="field-label")
+            yield TextArea(values.description, id="description", soft_wrap=True, tab_behavior="focus")
+        yield Footer()
+
+    def _assignee_options(self) -> list[tuple[str, str]]:
+        model = self.lb.model
+        users = sorted(model.users.values(), key=lambda user: user.name.casefold())
+        options = [("Unassigned", NOBODY)]
+        options += [(f"{user.name} (you)" if user.id == model.me else user.name, str(user.id)) for user in users]
+        known = {value for _, value in options}
+        if self.original.assignee is not None and str(self.original.assignee) not in known:
+            options.append((model.user_name(self.original.assignee), str(self.original.assignee)))
+        return options
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+        now = self.lb.now()
+        self.renewed_at = self.active_at = now
+        if self.holding:
+            self.deadline = self._deadline_from(self.ticket, now)
+        self._show_lock_state()
+        self.set_interval(1.0, self._tick)
+
+    # --- reading the form -----------------------------------------------------------------
+
+    def values(self) -> FormValues:
+        assignee = self.query_one("#assignee", Select).value
+        return FormValues(
+            title=self.query_one("#title", Input).value,
+            description=self.query_one("#description", TextArea).text,
+            status=cast(Status, self.query_one("#status", Select).value),
+            priority=cast(Priority, self.query_one("#priority", Select).value),
+            assignee=None if assignee in (NOBODY, Select.BLANK) else uuid.UUID(str(assignee)),
+        )
+
+    @property
+    def dirty(self) -> bool:
+        return self.values() != self.original
+
+    # --- the banner ------------------------------------------------------------------
+
+    def say(self, text: str, kind: str = "info", *, sticky: bool = True) -> None:
+        """Show a sentence in the banner; ``kind`` is info, ok, warning or error.
+
+        A sticky sentence (what happened) stays until the agent acts, or until the lease needs a warning;
+        otherwise the once-a-second lease status replaces it.
+        """
+        self._sticky = sticky
+        banner = self.query_one("#banner", Static)
+        banner.update(text)
+        banner.set_classes(f"-{kind}")
+
+    def _show_lock_state(self) -> None:
+        if self.is_new:
+            self.say("A new ticket needs no lock. ctrl+s creates it, escape cancels.", sticky=False)
+            return
+        if not self.holding or self.deadline is None:
+            return
+        left = (self.deadline - self.lb.now()).total_seconds()
+        if left <= self._warn_before:
+            self.say(f"Your lock ends in {spoken_duration(left)}: press ctrl+l to keep it.", "warning", sticky=False)
+        elif not self._sticky:
+            self.say(
+                f"You hold the lock: {duration(left)} left, renewed while you type. ctrl+s saves.", "ok", sticky=False
+            )
+
+    # --- the lease -------------------------------------------------------------------
+
+    @property
+    def _renew_every(self) -> float:
+        return min(RENEW_EVERY_S, self.lb.lock_ttl_s / 3)
+
+    @property
+    def _warn_before(self) -> float:
+        return min(WARN_BEFORE_S, self.lb.lock_ttl_s / 2)
+
+    def _deadline_from(self, ticket: Ticket | None, now: datetime) -> datetime:
+        # The server's expires_at, unless the clocks disagree wildly; then trust the lease length.
+        ttl = timedelta(seconds=self.lb.lock_ttl_s)
+        if (
+            ticket is not None
+            and ticket.lock is not None
+            and abs((ticket.lock.expires_at - (now + ttl)).total_seconds()) < 5
+        ):
+            return ticket.lock.expires_at
+        return now + ttl
+
+    def on_key(self, _event: events.Key) -> None:
+        self._activity()
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    def _field_changed(self) -> None:
+        self._activity()
+
+    def _activity(self) -> None:
+        self.active_at = self.lb.now()
+
+    def _tick(self) -> None:
+        if not self.holding or self.deadline is None or self.busy or self.closing:
+            return
+        now = self.lb.now()
+        left = (self.deadline - now).total_seconds()
+        if left <= 0:
+            self._lost("Your lock expired")
+            return
+        renewed_at = self.renewed_at or now
+        active = self.active_at is not None and self.active_at > renewed_at
+        if active and (now - renewed_at).total_seconds() >= self._renew_every:
+            self._renew(quiet=True)
+        self._show_lock_state()
+
+    def _lost(self, why: str) -> None:
+        if not self.holding or self.closing:
+            return
+        self.holding = False
+        self.deadline = None
+        self.say(f"{why}. Your text is kept: press ctrl+l to lock the ticket again, then ctrl+s to save.", "error")
+
+    def action_lock(self) -> None:
+        if self.is_new or self.busy:
+            return
+        if self.holding:
+            self._renew(quiet=False)
+        else:
+            self._relock()
+
+    @work(exclusive=True, exit_on_error=False, group="lease")
+    async def _renew(self, *, quiet: bool) -> None:
+        assert self.ticket is not None
+        client = self.lb.client
+        self.renewed_at = self.lb.now()  # also paces retries when the server cannot be reached
+        if client is None:
+            self.say("Not connected: the lock cannot be renewed until the connection is back.", "warning")
+            return
+        try:
+            ticket = await client.renew_lock(self.ticket.id)
+        except NotLockHolder as exc:
+            self._lost(str(exc).rstrip("."))
+            return
+        except LesBilletsError as exc:
+            self.say(f"Could not renew the lock: {exc} Your text is kept.", "warning")
+            return
+        now = self.lb.now()
+        self.deadline = self._deadline_from(ticket, now)
+        self.renewed_at = now
+        if not quiet:
+            self.active_at = now
+            self._sticky = False
+        self._show_lock_state()
+
+    @work(exclusive=True, exit_on_error=False, group="lease")
+    async def _relock(self) -> None:
+        assert self.ticket is not None
+        client = self.lb.client
+        if client is None:
+            self.say("Not connected: the ticket can be locked again once the connection is back.", "warning")
+            return
+        self.busy = True
+        try:
+            ticket = await client.lock(self.ticket.id)
+        except Locked as exc:
+            who = exc.lock.user_name if exc.lock is not None else "Someone else"
+            self.say(f"{who} holds the lock now. Your text is kept; try ctrl+l again later.", "error")
+            return
+        except LesBilletsError as exc:
+            self.say(f"Could not lock the ticket: {exc} Your text is kept.", "error")
+            return
+        finally:
+            self.busy = False
+        now = self.lb.now()
+        self.holding = True
+        self.deadline = self._deadline_from(ticket, now)
+        self.renewed_at = self.active_at = now
+        changed = self._changed_by_others(ticket)
+        if changed:
+            self.say(f"Locked again. {changed} Saving will show you a conflict first.", "warning")
+        else:
+            self.say("Locked again: ctrl+s saves.", "ok")
+
+    def _changed_by_others(self, latest: Ticket | None) -> str:
+        """A sentence about what changed since the form opened, or "" when nothing did."""
+        if latest is None or self.ticket is None or latest.version == self.base_version:
+            return ""
+        fields = [name for name in _FIELDS if name in FormValues.of(self.ticket).changed_fields(FormValues.of(latest))]
+        what = ", ".join(fields) if fields else "nothing you can see"
+        who = self.lb.model.user_name(latest.updated_by)
+        return f"{who} changed this ticket since you opened it ({what})."
+
+    # --- live changes -----------------------------------------------------------------------
+
+    def on_ticket_changed(self, message: TicketChanged) -> None:
+        if self.ticket is None or message.ticket_id != self.ticket.id or self.closing:
+            return
+        event = message.event
+        if isinstance(event, TicketUnlocked) and self.holding:
+            self._lost(_LOST_REASONS[event.reason])
+        elif isinstance(event, TicketLocked) and not self.holding and event.lock.user_id != self.lb.model.me:
+            self.say(f"{event.lock.user_name} has locked this ticket. Your text is kept.", "error")
+        elif isinstance(event, TicketUpdated) and not self.holding:
+            self.say(f"{self._changed_by_others(event.ticket)} Your text is kept; ctrl+l locks again.", "error")
+
+    def on_table_reloaded(self, _message: TableReloaded) -> None:
+        if self.ticket is None or not self.holding or self.closing:
+            return
+        current = self.lb.model.get(self.ticket.id)
+        if current is not None and (current.lock is None or current.lock.user_id != self.lb.model.me):
+            self._lost("Your lock was lost while the connection was down")
+
+    def on_connection_state_changed(self, message: ConnectionStateChanged) -> None:
+        if message.state is ConnectionState.RECONNECTING:
+            self.say("Reconnecting… your text is kept; saving waits for the connection.", "warning")
+        elif message.state is ConnectionState.CONNECTED:
+            self._sticky = False
+            self._show_lock_state()
+
+    # --- save and cancel ---------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self.busy or self.closing:
+            return
+        values = self.values()
+        problem = _invalid(values)
+        if problem:
+            self.say(problem, "error")
+            return
+        if self.ticket is not None and not self.holding:
+            self.say("You no longer hold the lock: press ctrl+l to lock the ticket again, then ctrl+s.", "error")
+            return
+        self._save(values)
+
+    @work(exclusive=True, exit_on_error=False, group="save")
+    async def _save(self, values: FormValues) -> None:
+        client = self.lb.client
+        if client is None:
+            self.say("Not connected: your text is kept; try ctrl+s again once the connection is back.", "error")
+            return
+        self.busy = True
+        self.say("Saving…", "info")
+        try:
+            if self.ticket is None:
+                created = await client.create_ticket(
+                    values.title.strip(),
+                    values.description,
+                    status=values.status,
+                    priority=values.priority,
+                    assignee=values.assignee,
+                )
+                self.closing = True
+                self.dismiss(created)
+                return
+            saved = await self._update(values)
+        except Conflict as exc:
+            latest = self.lb.model.get(self.ticket.id) if self.ticket is not None else None
+            changed = self._changed_by_others(latest) or str(exc)
+            if latest is not None:
+                self.base_version = latest.version
+            self.say(f"Not saved: {changed} Your text is kept: ctrl+s saves it over theirs, escape drops it.", "error")
+            return
+        except NotLockHolder as exc:
+            self._lost(f"Not saved: {str(exc).rstrip('.')}")
+            return
+        except LesBilletsError as exc:
+            self.say(f"Not saved: {exc} Your text is kept; ctrl+s tries again.", "error")
+            return
+        finally:
+            self.busy = False
+        self.closing = True
+        try:
+            await client.unlock(saved.id)
+        except LesBilletsError as exc:
+            self.notify(
+                f"Saved, but the lock was not released ({exc}); it will expire.", severity="warning", markup=False
+            )
+        self.dismiss(saved)
+
+    async def _update(self, values: FormValues) -> Ticket:
+        assert self.ticket is not None
+        client = self.lb.client
+        assert client is not None
+        changes = self.original.changed_fields(values)
+        if "title" in changes:
+            changes["title"] = values.title.strip()
+        if not changes:
+            return self.lb.model.get(self.ticket.id) or self.ticket
+        return await client.update_ticket(self.ticket.id, self.base_version, **changes)
+
+    def action_cancel(self) -> None:
+        if self.busy or self.closing:
+            return
+        if not self.dirty:
+            self._close()
+            return
+
+        def then(discard: bool | None) -> None:
+            if discard:
+                self._close()
+
+        what = "this new ticket" if self.ticket is None else "your changes"
+        self.app.push_screen(ConfirmScreen(f"Discard {what}?", yes="Discard", no="Keep editing"), then)
+
+    @work(exclusive=True, exit_on_error=False, group="save")
+    async def _close(self) -> None:
+        self.closing = True
+        client = self.lb.client
+        if self.ticket is not None and self.holding and client is not None:
+            try:
+                await client.unlock(self.ticket.id)
+            except LesBilletsError as exc:
+                self.notify(f"The lock was not released ({exc}); it will expire.", severity="warning", markup=False)
+        self.dismiss(None)
+
+
+def _invalid(values: FormValues) -> str:
+    """Why the form cannot be sent as it is, or ""."""
+    if not values.title.strip():
+        return "A ticket needs a title."
+    if len(values.title.strip()) > TITLE_MAX:
+        return f"The title is too long: at most {TITLE_MAX} characters."
+    if len(values.description) > DESCRIPTION_MAX:
+        return f"The description is too long: {len(values.description):,} of at most {DESCRIPTION_MAX:,} characters."
+    return ""

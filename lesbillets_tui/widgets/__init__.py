@@ -1,0 +1,1 @@
+"""Reusable widgets, one a file; none of them does network I/O."""
