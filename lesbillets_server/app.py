@@ -22,6 +22,7 @@ from lesbillets_server.config import ServerConfig
 from lesbillets_server.connection import ConnectionHandler
 from lesbillets_server.dispatch import Dispatcher
 from lesbillets_server.http import process_request
+from lesbillets_server.outbox import Outbox
 from lesbillets_server.service import Clock, TicketService, utc_now
 from lesbillets_server.store import SqliteStore, Store
 from protocol.codec import SUBPROTOCOLS
@@ -102,7 +103,8 @@ async def run_server(
     try:
         if prepare is not None:
             prepare(store)
-        broadcaster = LocalBroadcaster(backlog_bytes=config.backlog_bytes)
+        broadcaster = LocalBroadcaster()
+        outbox = Outbox(backlog_bytes=config.backlog_bytes, on_laggard=broadcaster.drop)
         service = TicketService(store, broadcaster, config, clock)
         auth = Authenticator(store, session_ttl=timedelta(seconds=config.session_ttl_s))
         dispatcher = Dispatcher(
@@ -120,6 +122,7 @@ async def run_server(
             process_request=process_request,
             ssl=_ssl_context(config),
             logger=_frame_safe_logger(),
+            create_connection=outbox.connection_class(),
         ) as server:
             port = next(iter(server.sockets)).getsockname()[1]
             running = RunningServer(config=replace(config, port=port), service=service, server=server)

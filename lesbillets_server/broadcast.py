@@ -2,10 +2,11 @@
 
 `Broadcaster` is the seam for several servers: a pub/sub implementation will
 publish to the bus and fan out what it receives. `LocalBroadcaster` fans out in
-this process. It writes synchronously into each connection's buffer, so one event
-costs one encode per wire encoding plus one buffer append per connection, and a
-slow reader never makes others wait. A connection that owes more than the
-backlog limit is dropped with close code 4000: it must reconnect and resync.
+this process. It frames the event into each connection's outgoing buffer without
+waiting (the `Outbox` writes them at the end of the loop iteration), so one event
+costs one encode per wire encoding plus one frame per connection, and a slow
+reader never makes others wait. A connection that owes more than the backlog
+limit is dropped with close code 4000: it must reconnect and resync.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import logging
 from typing import Protocol
 
 from websockets.asyncio.server import ServerConnection, broadcast
-from websockets.protocol import State
 
 from protocol.codec import Codec
 from protocol.messages import CloseCode, Event
@@ -31,8 +31,7 @@ class Broadcaster(Protocol):
 
 
 class LocalBroadcaster:
-    def __init__(self, *, backlog_bytes: int) -> None:
-        self._backlog_bytes = backlog_bytes
+    def __init__(self) -> None:
         self._by_codec: dict[Codec, set[ServerConnection]] = {}
         self._codec_of: dict[ServerConnection, Codec] = {}
         self._closing: set[asyncio.Task[None]] = set()
@@ -51,24 +50,19 @@ class LocalBroadcaster:
 
     def publish(self, event: Event) -> None:
         for codec, connections in self._by_codec.items():
-            if not connections:
-                continue
-            laggards = [c for c in connections if _backlog(c) > self._backlog_bytes]
-            for connection in laggards:
-                self._drop(connection)
-            broadcast(connections, codec.encode(event), text=codec.text)
+            if connections:
+                broadcast(connections, codec.encode(event), text=codec.text)
 
-    def _drop(self, connection: ServerConnection) -> None:
+    def drop(self, connection: ServerConnection) -> None:
+        """Stop sending to a connection that fell too far behind and close it with 4000 (resync)."""
+        if connection not in self._codec_of:
+            return
         self.unsubscribe(connection)
-        log.warning("dropping %s: %d bytes unsent, past the backlog limit", connection.id, _backlog(connection))
+        unsent = connection.transport.get_write_buffer_size()
+        log.warning("dropping %s: %d bytes unsent, past the backlog limit", connection.id, unsent)
         task = asyncio.get_running_loop().create_task(
             connection.close(CloseCode.RESYNC, "too far behind; reconnect and resync")
         )
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
-
-def _backlog(connection: ServerConnection) -> int:
-    if connection.protocol.state is not State.OPEN:
-        return 0
-    return connection.transport.get_write_buffer_size()
