@@ -110,7 +110,7 @@ async def run_server(
         dispatcher = Dispatcher(
             service, auth, broadcaster, lock_ttl_s=config.lock_ttl_s, server_version=server_version()
         )
-        handler = ConnectionHandler(dispatcher, rate_per_s=config.rate_per_s, rate_burst=config.rate_burst)
+        handler = ConnectionHandler(dispatcher, outbox, rate_per_s=config.rate_per_s, rate_burst=config.rate_burst)
         async with serve(
             handler,
             config.host,

@@ -7,7 +7,9 @@ the moment bytes reach the transport moves to the end of the iteration, so order
 reply included) is unchanged.
 
 The flush is also where a slow reader is noticed: a connection whose transport has paused writing and owes more
-than the backlog limit is handed to `on_laggard` (the broadcaster drops it with close code 4000).
+than the backlog limit is handed to `on_laggard` (the broadcaster drops it with close code 4000). Replies the
+client asked for do not count against that limit — a 100,000-ticket snapshot is tens of MB on its own — only
+what piles up on top of them does.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class Outbox:
         self._backlog_bytes = backlog_bytes
         self._on_laggard = on_laggard
         self._pending: dict[ServerConnection, None] = {}  # an ordered set
+        self._requested: dict[ServerConnection, int] = {}
+        """Reply bytes a connection asked for since its transport last had room; exempt from the backlog limit."""
 
     def connection_class(self) -> type[ServerConnection]:
         """A `ServerConnection` whose writes go through this outbox (for `serve(create_connection=…)`)."""
@@ -35,6 +39,9 @@ class Outbox:
 
         return CombiningConnection
 
+    def reply_queued(self, connection: ServerConnection, size: int) -> None:
+        self._requested[connection] = self._requested.get(connection, 0) + size
+
     def defer(self, connection: ServerConnection) -> None:
         if not self._pending:
             asyncio.get_running_loop().call_soon(self.flush)
@@ -45,7 +52,12 @@ class Outbox:
         self._pending.clear()
         for connection in pending:
             _write(connection)
-            if connection.paused and connection.transport.get_write_buffer_size() > self._backlog_bytes:
+            if not connection.paused or connection.transport.is_closing():
+                self._requested.pop(connection, None)
+                continue
+            owed = connection.transport.get_write_buffer_size() - self._requested.get(connection, 0)
+            if owed > self._backlog_bytes:
+                self._requested.pop(connection, None)
                 self._on_laggard(connection)
 
 

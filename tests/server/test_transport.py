@@ -163,3 +163,21 @@ async def test_store_failure_closes_1011_without_changing_state(server: ServerHa
         code, _ = await alice.closed()
         assert code == CloseCode.INTERNAL_ERROR
         assert server.service.board.get(tid).lock is None
+
+
+async def test_big_snapshot_is_not_mistaken_for_a_laggard(server_factory: ServerFactory) -> None:
+    """A reply the client asked for may exceed the backlog limit; events arriving meanwhile do not drop it."""
+    server = await server_factory(backlog_bytes=64 * 1024, rate_per_s=10_000, rate_burst=10_000)
+    async with wire(server.url, login=ALICE) as alice, wire(server.url, login=BOB, max_size=None) as reader:
+        for n in range(400):  # ~8 MB of snapshot: more than the loopback socket buffers hold
+            await create(alice, f"t{n}", description="x" * 20_000)
+            await reader.next_event()  # keep up, as a healthy client does
+        reader.ws.transport.pause_reading()
+        await reader.ws.send(JSON.encode(GetTickets(rid=reader.rid())))
+        tid = await create(alice, "during the download")
+        await alice.expect(LockTicket(rid=alice.rid(), ticket_id=tid), Ack)
+        assert len(server.service.broadcaster) == 2, "the reader was dropped while fetching its snapshot"
+        reader.ws.transport.resume_reading()
+        snapshot = await reader.next_reply()
+        assert isinstance(snapshot, AllTickets)
+        assert len(snapshot.tickets) >= 400
