@@ -32,8 +32,12 @@ class Actor:
         return self.user.role is Role.ADMIN
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%H:%M:%S UTC")
+def _held_elsewhere(code: ErrorCode, ticket: Ticket, actor: Actor, opening: str) -> Rejected:
+    """The refusal for a ticket whose lock another session holds, naming the holder and the lease's end."""
+    lock = ticket.lock
+    assert lock is not None
+    whose = "you, in another session" if lock.user_id == actor.user.id else lock.user_name
+    return Rejected(code, f"{opening} {whose} until {lock.expires_at.strftime('%H:%M:%S UTC')}.", lock=lock)
 
 
 class Board:
@@ -102,13 +106,7 @@ class Board:
         ticket = self.get(ticket_id)
         holder = self._holders.get(ticket_id)
         if holder is not None and holder != actor.session_id:
-            assert ticket.lock is not None
-            whose = "you, in another session" if ticket.lock.user_id == actor.user.id else ticket.lock.user_name
-            raise Rejected(
-                ErrorCode.LOCKED,
-                f"Ticket is locked by {whose} until {_when(ticket.lock.expires_at)}.",
-                lock=ticket.lock,
-            )
+            raise _held_elsewhere(ErrorCode.LOCKED, ticket, actor, "Ticket is locked by")
         if holder is None:
             held = self.locks_held_by(actor.user.id)
             if held >= self.max_locks:
@@ -177,10 +175,6 @@ class Board:
             return ticket
         if holder is None:
             raise Rejected(ErrorCode.NOT_LOCK_HOLDER, f"Lock the ticket before you {verb} it; nobody holds it now.")
-        assert ticket.lock is not None
-        whose = "you, in another session" if ticket.lock.user_id == actor.user.id else ticket.lock.user_name
-        raise Rejected(
-            ErrorCode.NOT_LOCK_HOLDER,
-            f"You cannot {verb} this ticket: it is locked by {whose} until {_when(ticket.lock.expires_at)}.",
-            lock=ticket.lock,
+        raise _held_elsewhere(
+            ErrorCode.NOT_LOCK_HOLDER, ticket, actor, f"You cannot {verb} this ticket: it is locked by"
         )
