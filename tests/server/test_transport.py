@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
+import ssl
+import subprocess
 import urllib.request
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
@@ -181,3 +185,44 @@ async def test_big_snapshot_is_not_mistaken_for_a_laggard(server_factory: Server
         snapshot = await reader.next_reply()
         assert isinstance(snapshot, AllTickets)
         assert len(snapshot.tickets) >= 400
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, made with openssl."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+async def test_wss_with_certfile(server_factory: ServerFactory, tls_files: tuple[Path, Path]) -> None:
+    """With --certfile/--keyfile the server speaks wss:// and the protocol works over TLS."""
+    cert, key = tls_files
+    server = await server_factory(certfile=cert, keyfile=key)
+    assert server.url.startswith("wss://")
+    context = ssl.create_default_context(cafile=str(cert))
+    async with wire(server.url, login=ALICE, ssl=context) as alice:
+        await alice.expect(GetTickets(rid=alice.rid()), AllTickets)
