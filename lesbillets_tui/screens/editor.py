@@ -1,17 +1,20 @@
 """The ticket form, for a new ticket or a locked one.
 
 Editing happens under a lease: the form opens only after the lock was taken, renews it while the agent
-is active (at most every `RENEW_EVERY_S`), warns when an idle lease is about to run out, and releases it
+is active (at most every `lease.RENEW_EVERY_S`), warns when an idle lease is about to run out, and releases it
 on save or cancel. Whatever goes wrong (conflict, expired or broken lock, lost connection) the form and
 what was typed in it stay; the banner says what happened and what key fixes it.
+
+This module is the screen: widgets, timers, workers, the banner. The decisions it makes without I/O live
+beside it: `lesbillets_tui.ticket_form` (values, validity, which fields changed) and `lesbillets_tui.lease`
+(when the lease ends, when to renew, when to warn).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -20,61 +23,20 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, Static, TextArea
 
+from lesbillets_tui.lease import LOST_REASONS, lease_deadline, renewal_due, warn_before
 from lesbillets_tui.messages import ConnectionStateChanged, TableReloaded, TicketChanged
 from lesbillets_tui.screens.confirm import ConfirmScreen
+from lesbillets_tui.ticket_form import NEW_TICKET, FormValues, changed_by_others, invalid, update_changes
 from lesbillets_tui.timefmt import duration, spoken_duration
 from protocol.client import ConnectionState
 from protocol.errors import Conflict, LesBilletsError, Locked, NotLockHolder
-from protocol.messages import (
-    DESCRIPTION_MAX,
-    TITLE_MAX,
-    Priority,
-    Status,
-    Ticket,
-    TicketLocked,
-    TicketUnlocked,
-    TicketUpdated,
-    UnlockReason,
-)
+from protocol.messages import TITLE_MAX, Priority, Status, Ticket, TicketLocked, TicketUnlocked, TicketUpdated
 
 if TYPE_CHECKING:
     from lesbillets_tui.app import LesBilletsApp
 
-RENEW_EVERY_S = 30.0
-"""Renew on activity at most this often (and at most every third of the lease, for short leases)."""
-WARN_BEFORE_S = 60.0
-"""Warn an idle agent this long before the lease ends (at most half the lease)."""
-
 NOBODY = "-"
 """The assignee Select's value for "unassigned" (a Select needs a hashable, non-None value)."""
-
-_LOST_REASONS = {
-    UnlockReason.EXPIRED: "Your lock expired",
-    UnlockReason.BROKEN: "An admin broke your lock",
-    UnlockReason.DISCONNECTED: "Your lock was released after the connection dropped",
-    UnlockReason.RELEASED: "Your lock was released",
-}
-
-
-@dataclass(frozen=True)
-class FormValues:
-    title: str
-    description: str
-    status: Status
-    priority: Priority
-    assignee: uuid.UUID | None
-
-    @classmethod
-    def of(cls, ticket: Ticket) -> FormValues:
-        return cls(ticket.title, ticket.description, ticket.status, ticket.priority, ticket.assignee)
-
-    def changed_fields(self, other: FormValues) -> dict[str, Any]:
-        """The fields whose value differs in ``other``, with ``other``'s values."""
-        return {name: getattr(other, name) for name in _FIELDS if getattr(self, name) != getattr(other, name)}
-
-
-_FIELDS = ("title", "description", "status", "priority", "assignee")
-_NEW = FormValues("", "", Status.OPEN, Priority.NORMAL, None)
 
 
 class EditorScreen(Screen["Ticket | None"]):
@@ -93,7 +55,7 @@ class EditorScreen(Screen["Ticket | None"]):
         super().__init__()
         self.ticket = ticket
         """The ticket as it was when the form opened (None: a new ticket)."""
-        self.original = FormValues.of(ticket) if ticket is not None else _NEW
+        self.original = FormValues.of(ticket) if ticket is not None else NEW_TICKET
         self.base_version = ticket.version if ticket is not None else 0
         """The version a save claims to be based on; a stale one earns a `conflict` from the server."""
         self.holding = ticket is not None
@@ -204,7 +166,7 @@ class EditorScreen(Screen["Ticket | None"]):
         if not self.holding or self.deadline is None:
             return
         left = (self.deadline - self.lb.now()).total_seconds()
-        if left <= self._warn_before:
+        if left <= warn_before(self.lb.lock_ttl_s):
             self.say(f"Your lock ends in {spoken_duration(left)}: press ctrl+l to keep it.", "warning", sticky=False)
         elif not self._sticky:
             self.say(
@@ -213,24 +175,8 @@ class EditorScreen(Screen["Ticket | None"]):
 
     # --- the lease -------------------------------------------------------------------
 
-    @property
-    def _renew_every(self) -> float:
-        return min(RENEW_EVERY_S, self.lb.lock_ttl_s / 3)
-
-    @property
-    def _warn_before(self) -> float:
-        return min(WARN_BEFORE_S, self.lb.lock_ttl_s / 2)
-
     def _deadline_from(self, ticket: Ticket | None, now: datetime) -> datetime:
-        # The server's expires_at, unless the clocks disagree wildly; then trust the lease length.
-        ttl = timedelta(seconds=self.lb.lock_ttl_s)
-        if (
-            ticket is not None
-            and ticket.lock is not None
-            and abs((ticket.lock.expires_at - (now + ttl)).total_seconds()) < 5
-        ):
-            return ticket.lock.expires_at
-        return now + ttl
+        return lease_deadline(ticket, now, self.lb.lock_ttl_s)
 
     def on_key(self, _event: events.Key) -> None:
         self._activity()
@@ -252,9 +198,7 @@ class EditorScreen(Screen["Ticket | None"]):
         if left <= 0:
             self._lost("Your lock expired")
             return
-        renewed_at = self.renewed_at or now
-        active = self.active_at is not None and self.active_at > renewed_at
-        if active and (now - renewed_at).total_seconds() >= self._renew_every:
+        if renewal_due(now, self.renewed_at, self.active_at, self.lb.lock_ttl_s):
             self._renew(quiet=True)
         self._show_lock_state()
 
@@ -328,12 +272,7 @@ class EditorScreen(Screen["Ticket | None"]):
 
     def _changed_by_others(self, latest: Ticket | None) -> str:
         """A sentence about what changed since the form opened, or "" when nothing did."""
-        if latest is None or self.ticket is None or latest.version == self.base_version:
-            return ""
-        fields = [name for name in _FIELDS if name in FormValues.of(self.ticket).changed_fields(FormValues.of(latest))]
-        what = ", ".join(fields) if fields else "nothing you can see"
-        who = self.lb.model.user_name(latest.updated_by)
-        return f"{who} changed this ticket since you opened it ({what})."
+        return changed_by_others(self.ticket, latest, self.base_version, self.lb.model.user_name)
 
     # --- live changes -----------------------------------------------------------------------
 
@@ -342,7 +281,7 @@ class EditorScreen(Screen["Ticket | None"]):
             return
         event = message.event
         if isinstance(event, TicketUnlocked) and self.holding:
-            self._lost(_LOST_REASONS[event.reason])
+            self._lost(LOST_REASONS[event.reason])
         elif isinstance(event, TicketLocked) and not self.holding and event.lock.user_id != self.lb.model.me:
             self.say(f"{event.lock.user_name} has locked this ticket. Your text is kept.", "error")
         elif isinstance(event, TicketUpdated) and not self.holding:
@@ -368,7 +307,7 @@ class EditorScreen(Screen["Ticket | None"]):
         if self.busy or self.closing:
             return
         values = self.values()
-        problem = _invalid(values)
+        problem = invalid(values)
         if problem:
             self.say(problem, "error")
             return
@@ -426,9 +365,7 @@ class EditorScreen(Screen["Ticket | None"]):
         assert self.ticket is not None
         client = self.lb.client
         assert client is not None
-        changes = self.original.changed_fields(values)
-        if "title" in changes:
-            changes["title"] = values.title.strip()
+        changes = update_changes(self.original, values)
         if not changes:
             return self.lb.model.get(self.ticket.id) or self.ticket
         return await client.update_ticket(self.ticket.id, self.base_version, **changes)
@@ -457,14 +394,3 @@ class EditorScreen(Screen["Ticket | None"]):
             except LesBilletsError as exc:
                 self.notify(f"The lock was not released ({exc}); it will expire.", severity="warning", markup=False)
         self.dismiss(None)
-
-
-def _invalid(values: FormValues) -> str:
-    """Why the form cannot be sent as it is, or ""."""
-    if not values.title.strip():
-        return "A ticket needs a title."
-    if len(values.title.strip()) > TITLE_MAX:
-        return f"The title is too long: at most {TITLE_MAX} characters."
-    if len(values.description) > DESCRIPTION_MAX:
-        return f"The description is too long: {len(values.description):,} of at most {DESCRIPTION_MAX:,} characters."
-    return ""

@@ -12,11 +12,13 @@ from textual.notifications import Notify
 from textual.pilot import Pilot
 
 from lesbillets_tui.app import LesBilletsApp
+from lesbillets_tui.messages import SnapshotReceived
 from lesbillets_tui.screens.tickets import TicketsScreen
 from lesbillets_tui.session_store import SessionStore
 from lesbillets_tui.timefmt import Clock, utc_now
 from lesbillets_tui.widgets.ticket_table import TicketTable
 from protocol.client import Client, connect
+from protocol.messages import AllTickets
 from tests.support import ALICE, Agent, ServerHarness
 
 TIMEOUT = 10.0
@@ -34,14 +36,17 @@ async def until(pilot: Pilot[Any], condition: Callable[[], object], what: str = 
 
 
 class Recorder:
-    """Keeps the notifications the app shows (through run_test's message hook)."""
+    """Keeps the notifications the app shows and the snapshots it loads (through run_test's message hook)."""
 
     def __init__(self) -> None:
         self.notifications: list[str] = []
+        self.snapshots: list[AllTickets] = []
 
     def __call__(self, message: Message) -> None:
         if isinstance(message, Notify):
             self.notifications.append(message.notification.message)
+        elif isinstance(message, SnapshotReceived):
+            self.snapshots.append(message.snapshot)
 
 
 @asynccontextmanager

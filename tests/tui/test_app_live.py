@@ -10,6 +10,7 @@ from typing import TypeVar
 from textual.widgets import Input, Static, TextArea
 
 from lesbillets_tui.app import LesBilletsApp
+from lesbillets_tui.messages import SnapshotReceived
 from lesbillets_tui.screens.editor import EditorScreen
 from lesbillets_tui.screens.login import LoginScreen
 from lesbillets_tui.screens.tickets import TicketsScreen
@@ -269,6 +270,34 @@ async def test_reconnects_after_the_server_restarts_and_keeps_an_open_form(serve
         async with scripted_agent(server, BOB) as bob:
             await bob.create_ticket("After the restart")
             await until(pilot, lambda: app.model.total == 2, "a live event after the restart")
+
+
+async def test_r_replaces_an_out_of_date_table_with_a_fresh_snapshot(server: ServerHarness) -> None:
+    """r fetches the whole table again: a change the table no longer shows comes back with a newer snapshot."""
+    async with scripted_agent(server, BOB) as bob:
+        ticket = await bob.create_ticket("VPN drops")
+        events = bob.events()
+        async with running_app(server) as (app, pilot, recorder):
+            first = recorder.snapshots[0]
+            await bob.lock(ticket.id)
+            await bob.update_ticket(ticket.id, ticket.version, title="VPN drops at night")
+            await bob.unlock(ticket.id)
+            last_seq = (await next_of(events, TicketUnlocked)).seq
+            live = lambda: row_text(app, "VPN drops at night") and app.model.get(ticket.id).lock is None  # noqa: E731
+            await until(pilot, live, "the change, live")
+
+            # Deliberately out of date: reload the table from the first snapshot, as if the events were missed.
+            app.post_message(SnapshotReceived(first))
+            await until(pilot, lambda: row_text(app, "VPN drops") and not row_text(app, "VPN drops at"), "the old row")
+            assert first.seq < last_seq
+
+            await pilot.press("r")
+            await until(pilot, lambda: row_text(app, "VPN drops at night"), "the change, after r")
+            assert len(recorder.snapshots) == 3
+            fresh = recorder.snapshots[-1]
+            assert fresh.rid != first.rid and fresh.seq >= last_seq
+            assert app.model.get(ticket.id) == next(t for t in fresh.tickets if t.id == ticket.id)
+            assert app.synced and not recorder.notifications
 
 
 async def test_lease_renews_on_activity_warns_when_idle_and_survives_expiry(server_factory: ServerFactory) -> None:
