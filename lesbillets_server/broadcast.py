@@ -65,4 +65,3 @@ class LocalBroadcaster:
         )
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
-
