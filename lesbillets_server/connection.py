@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import msgspec
@@ -42,6 +43,13 @@ class ConnectionHandler:
                 await ws.send(reply, text=peer.codec.text)
         except ConnectionClosed:
             pass
+        except _HandlerFailed as failed:
+            log.error("connection %s failed", ws.id, exc_info=failed.__cause__)
+            # the request still gets its one reply, so a client can tell which request failed
+            internal = Error(rid=failed.rid, code=ErrorCode.INTERNAL, message="The server failed; nothing changed.")
+            with contextlib.suppress(ConnectionClosed):
+                await ws.send(peer.codec.encode(internal), text=peer.codec.text)
+            await ws.close(CloseCode.INTERNAL_ERROR, "internal error")
         except Exception:
             log.error("connection %s failed", ws.id, exc_info=True)
             await ws.close(CloseCode.INTERNAL_ERROR, "internal error")
@@ -65,3 +73,13 @@ class ConnectionHandler:
             return await self.dispatcher.handle(peer, message)
         except Rejected as rejected:
             return rejected.reply(message.rid)
+        except Exception as exc:
+            raise _HandlerFailed(message.rid) from exc
+
+
+class _HandlerFailed(Exception):
+    """An unexpected failure while handling the request with this rid."""
+
+    def __init__(self, rid: int) -> None:
+        super().__init__(rid)
+        self.rid = rid

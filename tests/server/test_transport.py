@@ -159,11 +159,15 @@ async def test_shutdown_closes_with_going_away(server: ServerHarness) -> None:
 
 
 async def test_store_failure_closes_1011_without_changing_state(server: ServerHarness) -> None:
-    """If the database write fails the connection closes with 1011 and memory keeps the old state."""
+    """If the database write fails the request gets `internal`, the connection closes with 1011, state is kept."""
     async with wire(server.url, login=ALICE) as alice:
         tid = await create(alice)
+        alice.events.clear()
         server.service.store.close()  # the disk is gone, as far as the server can tell
-        await alice.ws.send(JSON.encode(LockTicket(rid=alice.rid(), ticket_id=tid)))
+        reply = await alice.request(LockTicket(rid=alice.rid(), ticket_id=tid))
+        assert isinstance(reply, Error)
+        assert reply.code is ErrorCode.INTERNAL
+        assert not alice.events  # no event for a change that did not happen
         code, _ = await alice.closed()
         assert code == CloseCode.INTERNAL_ERROR
         assert server.service.board.get(tid).lock is None
