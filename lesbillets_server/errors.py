@@ -3,12 +3,13 @@
 LesBilletsServerError
 ├── Rejected          a request broken a rule: becomes one `Error` reply, state unchanged
 ├── StoreError        the database could not be opened or read as expected
+├── GuardFailed       a guarded write found the ticket changed (another replica won): nothing written
 └── UserAdminError    a `lesbillets-server user …` command could not do what was asked
 """
 
 from __future__ import annotations
 
-from protocol.messages import Error, ErrorCode, Lock
+from protocol.messages import Error, ErrorCode, Lock, Ticket
 
 
 class LesBilletsServerError(Exception):
@@ -35,3 +36,18 @@ class StoreError(LesBilletsServerError):
 
 class UserAdminError(LesBilletsServerError):
     """A user-administration command failed (duplicate email, unknown user…)."""
+
+
+class GuardFailed(LesBilletsServerError):
+    """A guarded ticket change found the row not as the rules expected; nothing was written.
+
+    Carries the row as the database has it, so the rules can say precisely why (another replica may have
+    changed it since this one's read model last heard).
+    """
+
+    def __init__(self, ticket: Ticket | None, holder: str | None, *, too_many_locks: bool = False) -> None:
+        super().__init__("the ticket changed under the request")
+        self.ticket = ticket
+        self.holder = holder
+        self.too_many_locks = too_many_locks
+        """The user already holds the most locks allowed (a grant's `Guard.max_locks`)."""

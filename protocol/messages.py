@@ -115,6 +115,8 @@ class Lock(_Record):
     user_id: uuid.UUID
     user_name: str
     expires_at: datetime
+    fence: Annotated[int, Meta(ge=0)] = 0
+    """Grows with every grant of this ticket's lock: a change sent with an older fence is refused."""
 
 
 class Ticket(_Record):

@@ -1,0 +1,85 @@
+"""The one contract both stores keep: SQLite (embedded, one server) and PostgreSQL (shared by replicas).
+
+The database is the authority. Every ticket change is one transaction that checks its `Guard` in the write
+itself, takes the next seq from the database (so seq order is commit order, with no gaps) and appends the event
+to the log. Replicas keep a read model fed by `events_after`; nothing here is cached in memory.
+tests/server/test_store_contract.py runs every method and rule against both engines.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from lesbillets_server.storage.records import Loaded, LoggedEvent, SessionRecord, TicketChange, UserRecord
+from protocol.messages import Ticket, UnlockReason, User
+
+
+class Store(Protocol):
+    engine: str
+    """"sqlite" or "postgresql"."""
+    shared: bool
+    """Several servers may share it (PostgreSQL): events reach a replica through the log, not the process."""
+
+    async def close(self) -> None: ...
+
+    # --- the read model's start, the clock ------------------------------------------------------
+
+    async def load(self) -> Loaded: ...
+
+    async def clock_offset(self) -> timedelta:
+        """The database's clock minus this machine's: leases are judged on one clock for the whole helpdesk."""
+        ...
+
+    # --- ticket changes: each one transaction, appending its events to the log ------------------
+
+    async def create_ticket(self, ticket: Ticket, now: datetime) -> LoggedEvent: ...
+
+    async def change(self, change: TicketChange, now: datetime) -> LoggedEvent:
+        """Apply a guarded change; raises `GuardFailed` (with the row as it is) when the guard does not hold."""
+        ...
+
+    async def release_expired(self, now: datetime) -> list[LoggedEvent]:
+        """Claim and release every lease that has run out, once however many replicas sweep."""
+        ...
+
+    async def release_session(self, session_id: str, reason: UnlockReason, now: datetime) -> list[LoggedEvent]: ...
+
+    async def release_orphans(self, now: datetime, grace: timedelta) -> list[LoggedEvent]:
+        """Release the locks of sessions that no replica has reported alive for `grace`."""
+        ...
+
+    async def heartbeat(self, replica: str, sessions: Collection[str], now: datetime) -> None:
+        """This replica has connections of these sessions now (liveness is shared between replicas)."""
+        ...
+
+    # --- the log --------------------------------------------------------------------------------
+
+    async def events_after(self, seq: int, limit: int) -> list[LoggedEvent]: ...
+
+    async def history(self, ticket_id: uuid.UUID) -> list[LoggedEvent]:
+        """The ticket's events, oldest first."""
+        ...
+
+    async def trim_log(self, before: datetime) -> int:
+        """Forget events older than `before` (retention); how many went."""
+        ...
+
+    # --- users and sessions ---------------------------------------------------------------------
+
+    async def add_user(self, user: User, password_hash: str) -> None: ...
+    async def user_by_email(self, email: str) -> UserRecord | None: ...
+    async def user_by_id(self, user_id: uuid.UUID) -> UserRecord | None: ...
+    async def list_users(self) -> list[UserRecord]: ...
+    async def set_password(self, user_id: uuid.UUID, password_hash: str) -> None: ...
+    async def set_disabled(self, user_id: uuid.UUID, disabled: bool) -> None: ...
+    async def add_session(self, session: SessionRecord, token_hash: str) -> None: ...
+    async def session_by_token(self, token_hash: str) -> SessionRecord | None: ...
+    async def delete_session(self, session_id: str) -> None: ...
+    async def delete_sessions_of(self, user_id: uuid.UUID) -> None: ...
+
+
+def is_postgres_url(db: str) -> bool:
+    return db.startswith(("postgresql://", "postgres://"))

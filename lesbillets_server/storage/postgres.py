@@ -1,0 +1,353 @@
+"""PostgreSQL: the store several replicas share.
+
+seq comes from one row (`log_head`) updated in the change's own transaction: the row lock makes seq order commit
+order with no gaps, which a SEQUENCE does not (it skips on rollback and hands numbers out before commit). The lock
+is taken last in the transaction, so it is held only for the append and the commit. Each append also notifies
+the schema's channel: replicas LISTEN there to know when to tail the log (no payload: the log is the truth).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Collection
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
+
+from lesbillets_server.errors import GuardFailed, StoreError
+from lesbillets_server.storage import schema
+from lesbillets_server.storage.records import (
+    EventKind,
+    Loaded,
+    LoggedEvent,
+    SessionRecord,
+    TicketChange,
+    UserRecord,
+    encode_ticket,
+    with_fence,
+)
+from lesbillets_server.storage.sql import (
+    EVENT_COLUMNS,
+    TICKET_COLUMNS,
+    UNLOCK_FIELDS,
+    event_from_row,
+    guard_clause,
+    locks_held_statement,
+    new_uuid,
+    ticket_from_row,
+    ticket_values,
+    update_statement,
+    update_values,
+)
+from protocol.messages import Role, Ticket, UnlockReason, User
+
+_UPDATE = update_statement("%s")
+_USER_COLUMNS = "id, email, name, role, password_hash, disabled"
+_MIGRATION_LOCK = 7_2616_1153  # any constant: replicas starting at once migrate one at a time
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _time(value: Any) -> datetime:
+    assert isinstance(value, datetime)
+    return value
+
+
+class PostgresStore:
+    engine = "postgresql"
+    shared = True
+
+    def __init__(self, url: str, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]], channel: str) -> None:
+        self.where = redacted(url)
+        self._url = url
+        self._pool = pool
+        self._channel = channel
+
+    @classmethod
+    async def open(cls, url: str, *, pool_size: int = 10) -> PostgresStore:
+        pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
+            url, min_size=1, max_size=pool_size, open=False, kwargs={"autocommit": True}
+        )
+        try:
+            await pool.open(wait=True, timeout=10)
+            async with pool.connection() as conn:
+                await _migrate(conn, redacted(url))
+                row = await (await conn.execute("SELECT current_schema()")).fetchone()
+        except (psycopg.Error, TimeoutError, OSError) as exc:
+            await pool.close()
+            raise StoreError(f"Cannot use the database {redacted(url)}: {_reason(exc)}.") from None
+        except StoreError:
+            await pool.close()
+            raise
+        assert row is not None
+        return cls(url, pool, f"lesbillets_events_{row[0]}")
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    # --- the read model's start, the clock ------------------------------------------------------
+
+    async def load(self) -> Loaded:
+        async with self._pool.connection() as conn, conn.transaction():
+            # one snapshot of the database for the tickets and the head: REPEATABLE READ
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            rows = await (await conn.execute(f"SELECT {TICKET_COLUMNS} FROM tickets ORDER BY created_at")).fetchall()
+            head = await (await conn.execute("SELECT seq, epoch FROM log_head")).fetchone()
+            oldest = await (await conn.execute("SELECT min(seq) FROM events")).fetchone()
+        assert head is not None and oldest is not None
+        tickets: list[Ticket] = []
+        holders: dict[uuid.UUID, str] = {}
+        for row in rows:
+            ticket, holder = ticket_from_row(row, new_uuid, _time)
+            tickets.append(ticket)
+            if holder is not None:
+                holders[ticket.id] = holder
+        seq = int(head[0])
+        return Loaded(
+            tickets=tickets,
+            holders=holders,
+            seq=seq,
+            epoch=str(head[1]),
+            log_start=seq + 1 if oldest[0] is None else int(oldest[0]),
+        )
+
+    async def clock_offset(self) -> timedelta:
+        async with self._pool.connection() as conn:
+            before = time.time()
+            row = await (await conn.execute("SELECT clock_timestamp()")).fetchone()
+            after = time.time()
+        assert row is not None
+        local = datetime.fromtimestamp((before + after) / 2, UTC)
+        return _time(row[0]) - local
+
+    async def wakeups(self) -> AsyncIterator[None]:
+        """Yields each time the log may have grown (a notification, or 5 s without one: the safety net)."""
+        async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
+            await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+            while True:
+                async for _ in conn.notifies(timeout=5.0, stop_after=1):
+                    pass
+                yield None
+
+    # --- ticket changes -------------------------------------------------------------------------
+
+    async def create_ticket(self, ticket: Ticket, now: datetime) -> LoggedEvent:
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})",
+                ticket_values(ticket, None),
+            )
+            return await self._append(conn, EventKind.CREATED, ticket, None, ticket.created_by, now, None)
+
+    async def change(self, change: TicketChange, now: datetime) -> LoggedEvent:
+        guard = change.guard
+        ticket = change.ticket
+        async with self._pool.connection() as conn, conn.transaction():
+            if guard.max_locks is not None and ticket.lock is not None:
+                # two grants to one user on two replicas must not both pass the count: serialise on the user
+                await conn.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (ticket.lock.user_id,))
+                held = await (
+                    await conn.execute(locks_held_statement("%s"), (ticket.lock.user_id, now, ticket.id))
+                ).fetchone()
+                assert held is not None
+                if held[0] >= guard.max_locks:
+                    raise GuardFailed(*await self._current(conn, ticket.id), too_many_locks=True)
+            where, params = guard_clause(guard, now, "%s")
+            cursor = await conn.execute(
+                _UPDATE.format(guard=where), update_values(ticket, change.holder, change.grant) + params
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                raise GuardFailed(*await self._current(conn, ticket.id))
+            if ticket.lock is not None:
+                ticket = with_fence(ticket, int(row[0]))
+            return await self._append(conn, change.kind, ticket, change.holder, change.actor, now, change.reason)
+
+    async def release_expired(self, now: datetime) -> list[LoggedEvent]:
+        return await self._release(
+            "lock_session IS NOT NULL AND lock_expires_at <= %s", [now], UnlockReason.EXPIRED, now
+        )
+
+    async def release_session(self, session_id: str, reason: UnlockReason, now: datetime) -> list[LoggedEvent]:
+        return await self._release("lock_session = %s", [session_id], reason, now)
+
+    async def release_orphans(self, now: datetime, grace: timedelta) -> list[LoggedEvent]:
+        alive = "SELECT 1 FROM session_liveness l WHERE l.session_id = tickets.lock_session AND l.seen_at > %s"
+        return await self._release(
+            f"lock_session IS NOT NULL AND NOT EXISTS ({alive})", [now - grace], UnlockReason.DISCONNECTED, now
+        )
+
+    async def _release(self, where: str, params: list[Any], reason: UnlockReason, now: datetime) -> list[LoggedEvent]:
+        async with self._pool.connection() as conn, conn.transaction():
+            # the UPDATE claims the rows: a replica sweeping at the same time waits, then finds them released
+            cursor = await conn.execute(
+                f"UPDATE tickets SET {UNLOCK_FIELDS} WHERE {where} RETURNING {TICKET_COLUMNS}", params
+            )
+            released = [ticket_from_row(row, new_uuid, _time)[0] for row in await cursor.fetchall()]
+            return [await self._append(conn, EventKind.UNLOCKED, t, None, None, now, reason) for t in released]
+
+    async def heartbeat(self, replica: str, sessions: Collection[str], now: datetime) -> None:
+        async with self._pool.connection() as conn, conn.transaction():
+            if sessions:
+                await conn.execute(
+                    "INSERT INTO session_liveness SELECT s, %s, %s FROM unnest(%s::text[]) AS s"
+                    " ON CONFLICT (session_id, replica) DO UPDATE SET seen_at = excluded.seen_at",
+                    (replica, now, list(sessions)),
+                )
+            await conn.execute("DELETE FROM session_liveness WHERE seen_at < %s", (now - timedelta(days=1),))
+
+    async def _append(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        kind: EventKind,
+        ticket: Ticket,
+        holder: str | None,
+        actor: uuid.UUID | None,
+        now: datetime,
+        reason: UnlockReason | None,
+    ) -> LoggedEvent:
+        cursor = await conn.execute(
+            "WITH head AS (UPDATE log_head SET seq = seq + 1 WHERE id = 1 RETURNING seq),"
+            " wake AS (SELECT pg_notify(%s, ''))"
+            f" INSERT INTO events (ticket_id, {EVENT_COLUMNS})"
+            " SELECT %s, head.seq, %s, %s, %s, %s, %s, %s FROM head, wake RETURNING seq",
+            (
+                self._channel,
+                ticket.id,
+                kind.value,
+                None if reason is None else reason.value,
+                actor,
+                now,
+                holder,
+                encode_ticket(ticket),
+            ),
+        )
+        row = await cursor.fetchone()
+        assert row is not None
+        return LoggedEvent(seq=int(row[0]), kind=kind, ticket=ticket, holder=holder, actor=actor, at=now, reason=reason)
+
+    async def _current(
+        self, conn: psycopg.AsyncConnection[Any], ticket_id: uuid.UUID
+    ) -> tuple[Ticket | None, str | None]:
+        row = await (await conn.execute(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = %s", (ticket_id,))).fetchone()
+        return (None, None) if row is None else ticket_from_row(row, new_uuid, _time)
+
+    # --- the log --------------------------------------------------------------------------------
+
+    async def events_after(self, seq: int, limit: int) -> list[LoggedEvent]:
+        return await self._events(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > %s ORDER BY seq LIMIT %s", seq, limit
+        )
+
+    async def history(self, ticket_id: uuid.UUID) -> list[LoggedEvent]:
+        return await self._events(f"SELECT {EVENT_COLUMNS} FROM events WHERE ticket_id = %s ORDER BY seq", ticket_id)
+
+    async def _events(self, query: str, *params: Any) -> list[LoggedEvent]:
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(query, params)).fetchall()
+        return [event_from_row(row, new_uuid, _time) for row in rows]
+
+    async def trim_log(self, before: datetime) -> int:
+        async with self._pool.connection() as conn:
+            return (await conn.execute("DELETE FROM events WHERE at < %s", (before,))).rowcount
+
+    # --- users and sessions ---------------------------------------------------------------------
+
+    async def add_user(self, user: User, password_hash: str) -> None:
+        await self._write(
+            f"INSERT INTO users ({_USER_COLUMNS}) VALUES (%s, %s, %s, %s, %s, false)",
+            user.id,
+            user.email,
+            user.name,
+            user.role.value,
+            password_hash,
+        )
+
+    async def user_by_email(self, email: str) -> UserRecord | None:
+        return await self._one_user("lower(email) = lower(%s)", email)
+
+    async def user_by_id(self, user_id: uuid.UUID) -> UserRecord | None:
+        return await self._one_user("id = %s", user_id)
+
+    async def list_users(self) -> list[UserRecord]:
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY lower(email)")).fetchall()
+        return [_user_from_row(row) for row in rows]
+
+    async def set_password(self, user_id: uuid.UUID, password_hash: str) -> None:
+        await self._write("UPDATE users SET password_hash = %s WHERE id = %s", password_hash, user_id)
+
+    async def set_disabled(self, user_id: uuid.UUID, disabled: bool) -> None:
+        await self._write("UPDATE users SET disabled = %s WHERE id = %s", disabled, user_id)
+
+    async def add_session(self, session: SessionRecord, token_hash: str) -> None:
+        await self._write(
+            "INSERT INTO sessions (id, token_hash, user_id, expires_at) VALUES (%s, %s, %s, %s)",
+            session.id,
+            token_hash,
+            session.user_id,
+            session.expires_at,
+        )
+
+    async def session_by_token(self, token_hash: str) -> SessionRecord | None:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT id, user_id, expires_at FROM sessions WHERE token_hash = %s", (token_hash,)
+            )
+            row = await cursor.fetchone()
+        return None if row is None else SessionRecord(id=row[0], user_id=row[1], expires_at=row[2])
+
+    async def delete_session(self, session_id: str) -> None:
+        await self._write("DELETE FROM sessions WHERE id = %s", session_id)
+
+    async def delete_sessions_of(self, user_id: uuid.UUID) -> None:
+        await self._write("DELETE FROM sessions WHERE user_id = %s", user_id)
+
+    async def _one_user(self, where: str, value: Any) -> UserRecord | None:
+        async with self._pool.connection() as conn:
+            row = await (await conn.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE {where}", (value,))).fetchone()
+        return None if row is None else _user_from_row(row)
+
+    async def _write(self, statement: str, *params: Any) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(statement, params)
+
+
+async def _migrate(conn: psycopg.AsyncConnection[Any], where: str) -> None:
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        exists = await (await conn.execute("SELECT to_regclass('meta') IS NOT NULL")).fetchone()
+        current = 0
+        if exists is not None and exists[0]:
+            row = await (await conn.execute("SELECT value FROM meta WHERE key = 'schema_version'")).fetchone()
+            current = 0 if row is None else int(row[0])
+        for number in schema.pending(current, where):
+            for statement in schema.POSTGRES[number]:
+                await conn.execute(statement)
+            await conn.execute(
+                "INSERT INTO meta VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (number + 1,),
+            )
+
+
+def _user_from_row(row: tuple[Any, ...]) -> UserRecord:
+    user = User(id=row[0], email=row[1], name=row[2], role=Role(row[3]))
+    return UserRecord(user=user, password_hash=row[4], disabled=bool(row[5]))
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0].rstrip(".") if text else type(exc).__name__

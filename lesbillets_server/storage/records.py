@@ -1,0 +1,146 @@
+"""What the stores read and write: plain records, and the guarded ticket change.
+
+A `TicketChange` is the whole of one ticket operation as the database sees it: the row as it should become, the
+`Guard` the current row must pass for the change to apply (checked by the write itself, so two replicas can never
+both win), and what the log records about it. The rules that build it live in `board.py`; here is only data.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import msgspec
+
+from protocol.messages import (
+    Event,
+    Ticket,
+    TicketCreated,
+    TicketLocked,
+    TicketUnlocked,
+    TicketUpdated,
+    UnlockReason,
+    User,
+)
+
+_ticket_encoder = msgspec.json.Encoder()
+_ticket_decoder = msgspec.json.Decoder(Ticket)
+
+
+def encode_ticket(ticket: Ticket) -> bytes:
+    return _ticket_encoder.encode(ticket)
+
+
+def decode_ticket(data: bytes) -> Ticket:
+    return _ticket_decoder.decode(data)
+
+
+def with_fence(ticket: Ticket, fence: int) -> Ticket:
+    """The ticket with its lock's fence set (the database assigns fences)."""
+    assert ticket.lock is not None
+    return msgspec.structs.replace(ticket, lock=msgspec.structs.replace(ticket.lock, fence=fence))
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    user: User
+    password_hash: str
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    id: str
+    user_id: uuid.UUID
+    expires_at: datetime
+
+
+class EventKind(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    LOCKED = "locked"
+    RENEWED = "renewed"
+    UNLOCKED = "unlocked"
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """One row of the event log: the ticket as the change left it, and who did it when."""
+
+    seq: int
+    kind: EventKind
+    ticket: Ticket
+    holder: str | None
+    """The session holding the lock after the change (None when unlocked); the wire `Lock` names only the user."""
+    actor: uuid.UUID | None
+    """The user who made the change; None for the server's own (expiry, a dropped session)."""
+    at: datetime
+    reason: UnlockReason | None = None
+
+    def wire(self) -> Event:
+        """The broadcast event for this row."""
+        match self.kind:
+            case EventKind.CREATED:
+                return TicketCreated(seq=self.seq, ticket=self.ticket)
+            case EventKind.UPDATED:
+                return TicketUpdated(seq=self.seq, ticket=self.ticket)
+            case EventKind.LOCKED | EventKind.RENEWED:
+                assert self.ticket.lock is not None
+                return TicketLocked(seq=self.seq, ticket_id=self.ticket.id, lock=self.ticket.lock)
+            case EventKind.UNLOCKED:
+                assert self.reason is not None
+                return TicketUnlocked(seq=self.seq, ticket_id=self.ticket.id, reason=self.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """What the ticket's current row must be for a change to apply; every field set must hold.
+
+    Leases are judged at the `now` given with the change, which comes from the helpdesk's one clock.
+    """
+
+    version: int | None = None
+    """The row is at this version."""
+    holder: str | None = None
+    """This session holds the lock (with `live`, and a lease that has not run out)."""
+    fence: int | None = None
+    """The lock was granted with this fence."""
+    live: bool = True
+    """With `holder`: the lease must not have run out."""
+    free: bool = False
+    """Nobody holds the lock, or its lease has run out."""
+    locked: bool = False
+    """Somebody holds the lock (an admin's force)."""
+    max_locks: int | None = None
+    """The acting user holds fewer unexpired locks than this on other tickets (a new grant)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketChange:
+    ticket: Ticket
+    """The row as it should become. On a grant the store sets the lock's new fence."""
+    holder: str | None
+    """The session holding the lock after the change."""
+    guard: Guard
+    kind: EventKind
+    actor: uuid.UUID
+    reason: UnlockReason | None = None
+    grant: bool = False
+    """A new lock: the store gives it the ticket's next fence."""
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What a replica starts its read model from."""
+
+    tickets: list[Ticket]
+    holders: dict[uuid.UUID, str]
+    """Ticket id → the session holding its lock."""
+    seq: int
+    """The last seq in the log: the read model is at this point."""
+    epoch: str
+    """Changes when the log starts over (a new database): seqs from another epoch mean nothing here."""
+    log_start: int
+    """The oldest seq the log still holds (seq + 1 when it holds none): resume needs seq ≥ log_start - 1."""

@@ -1,0 +1,289 @@
+"""SQLite (WAL): the embedded store, for one server.
+
+Calls are synchronous inside `async` methods on purpose: a statement takes microseconds, and with no `await`
+inside a change, one server's changes are serialised by the event loop as SQLite serialises its writers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lesbillets_server.config import MEMORY_DB
+from lesbillets_server.errors import GuardFailed, StoreError
+from lesbillets_server.storage import schema
+from lesbillets_server.storage.records import (
+    EventKind,
+    Loaded,
+    LoggedEvent,
+    SessionRecord,
+    TicketChange,
+    UserRecord,
+    encode_ticket,
+    with_fence,
+)
+from lesbillets_server.storage.sql import (
+    EVENT_COLUMNS,
+    TICKET_COLUMNS,
+    UNLOCK_FIELDS,
+    event_from_row,
+    guard_clause,
+    locks_held_statement,
+    new_uuid,
+    ticket_from_row,
+    ticket_values,
+    update_statement,
+    update_values,
+)
+from protocol.messages import Role, Ticket, UnlockReason, User
+
+_UPDATE = update_statement("?")
+_USER_COLUMNS = "id, email, name, role, password_hash, disabled"
+
+
+def ts(moment: datetime) -> str:
+    """One text form for every time, so that SQLite compares times as strings correctly."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return ts(value)
+    return value
+
+
+def _time(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value))
+
+
+class SqliteStore:
+    engine = "sqlite"
+    shared = False
+
+    def __init__(self, path: str | Path, *, synchronous: str = "normal") -> None:
+        target = str(path)
+        self.where = target
+        if target != MEMORY_DB:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot open the database {target}: {exc}.") from exc
+
+    def _migrate(self) -> None:
+        has_meta = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+        row = has_meta and self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        current = int(row[0]) if row else 0
+        for number in schema.pending(current, self.where):
+            with self._transaction() as db:
+                for statement in schema.SQLITE[number]:
+                    db.execute(statement)
+                if number == 1:  # the event log starts: lease times get the one text form that compares right
+                    _normalise_lock_times(db)
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (number + 1,))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    async def close(self) -> None:
+        self._db.close()
+
+    # --- the read model's start, the clock ------------------------------------------------------
+
+    async def load(self) -> Loaded:
+        tickets: list[Ticket] = []
+        holders: dict[uuid.UUID, str] = {}
+        for row in self._db.execute(f"SELECT {TICKET_COLUMNS} FROM tickets ORDER BY created_at"):
+            ticket, holder = ticket_from_row(row, new_uuid, _time)
+            tickets.append(ticket)
+            if holder is not None:
+                holders[ticket.id] = holder
+        seq, epoch = self._db.execute("SELECT seq, epoch FROM log_head").fetchone()
+        (oldest,) = self._db.execute("SELECT min(seq) FROM events").fetchone()
+        return Loaded(
+            tickets=tickets, holders=holders, seq=seq, epoch=epoch, log_start=seq + 1 if oldest is None else oldest
+        )
+
+    async def clock_offset(self) -> timedelta:
+        return timedelta(0)  # one server, one machine: its clock is the helpdesk's
+
+    # --- ticket changes -------------------------------------------------------------------------
+
+    async def create_ticket(self, ticket: Ticket, now: datetime) -> LoggedEvent:
+        with self._transaction() as db:
+            db.execute(
+                f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                [_value(v) for v in ticket_values(ticket, None)],
+            )
+            return self._append(db, EventKind.CREATED, ticket, None, ticket.created_by, now, None)
+
+    async def change(self, change: TicketChange, now: datetime) -> LoggedEvent:
+        guard = change.guard
+        ticket = change.ticket
+        with self._transaction() as db:
+            if guard.max_locks is not None and ticket.lock is not None:
+                (held,) = db.execute(
+                    locks_held_statement("?"), (str(ticket.lock.user_id), ts(now), str(ticket.id))
+                ).fetchone()
+                if held >= guard.max_locks:
+                    raise GuardFailed(*self._current(db, ticket.id), too_many_locks=True)
+            where, params = guard_clause(guard, now, "?")
+            values = update_values(ticket, change.holder, change.grant) + params
+            row = db.execute(_UPDATE.format(guard=where), [_value(v) for v in values]).fetchone()
+            if row is None:
+                raise GuardFailed(*self._current(db, ticket.id))
+            if ticket.lock is not None:
+                ticket = with_fence(ticket, row[0])
+            return self._append(db, change.kind, ticket, change.holder, change.actor, now, change.reason)
+
+    async def release_expired(self, now: datetime) -> list[LoggedEvent]:
+        return self._release("lock_session IS NOT NULL AND lock_expires_at <= ?", [ts(now)], UnlockReason.EXPIRED, now)
+
+    async def release_session(self, session_id: str, reason: UnlockReason, now: datetime) -> list[LoggedEvent]:
+        return self._release("lock_session = ?", [session_id], reason, now)
+
+    async def release_orphans(self, now: datetime, grace: timedelta) -> list[LoggedEvent]:
+        alive = "SELECT 1 FROM session_liveness l WHERE l.session_id = tickets.lock_session AND l.seen_at > ?"
+        return self._release(
+            f"lock_session IS NOT NULL AND NOT EXISTS ({alive})", [ts(now - grace)], UnlockReason.DISCONNECTED, now
+        )
+
+    def _release(self, where: str, params: list[Any], reason: UnlockReason, now: datetime) -> list[LoggedEvent]:
+        with self._transaction() as db:
+            rows = db.execute(f"UPDATE tickets SET {UNLOCK_FIELDS} WHERE {where} RETURNING {TICKET_COLUMNS}", params)
+            released = [ticket_from_row(row, new_uuid, _time)[0] for row in rows.fetchall()]
+            return [self._append(db, EventKind.UNLOCKED, t, None, None, now, reason) for t in released]
+
+    async def heartbeat(self, replica: str, sessions: Collection[str], now: datetime) -> None:
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO session_liveness VALUES (?, ?, ?)",
+                [(session, replica, ts(now)) for session in sessions],
+            )
+            db.execute("DELETE FROM session_liveness WHERE seen_at < ?", (ts(now - timedelta(days=1)),))
+
+    def _append(
+        self,
+        db: sqlite3.Connection,
+        kind: EventKind,
+        ticket: Ticket,
+        holder: str | None,
+        actor: uuid.UUID | None,
+        now: datetime,
+        reason: UnlockReason | None,
+    ) -> LoggedEvent:
+        (seq,) = db.execute("UPDATE log_head SET seq = seq + 1 RETURNING seq").fetchone()
+        db.execute(
+            f"INSERT INTO events (ticket_id, {EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                str(ticket.id),
+                seq,
+                kind.value,
+                None if reason is None else reason.value,
+                None if actor is None else str(actor),
+                ts(now),
+                holder,
+                encode_ticket(ticket),
+            ),
+        )
+        return LoggedEvent(seq=seq, kind=kind, ticket=ticket, holder=holder, actor=actor, at=now, reason=reason)
+
+    def _current(self, db: sqlite3.Connection, ticket_id: uuid.UUID) -> tuple[Ticket | None, str | None]:
+        row = db.execute(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (str(ticket_id),)).fetchone()
+        return (None, None) if row is None else ticket_from_row(row, new_uuid, _time)
+
+    # --- the log --------------------------------------------------------------------------------
+
+    async def events_after(self, seq: int, limit: int) -> list[LoggedEvent]:
+        rows = self._db.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+        return [event_from_row(row, new_uuid, _time) for row in rows]
+
+    async def history(self, ticket_id: uuid.UUID) -> list[LoggedEvent]:
+        rows = self._db.execute(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE ticket_id = ? ORDER BY seq", (str(ticket_id),)
+        )
+        return [event_from_row(row, new_uuid, _time) for row in rows]
+
+    async def trim_log(self, before: datetime) -> int:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM events WHERE at < ?", (ts(before),)).rowcount
+
+    # --- users and sessions ---------------------------------------------------------------------
+
+    async def add_user(self, user: User, password_hash: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                f"INSERT INTO users ({_USER_COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
+                (str(user.id), user.email, user.name, user.role.value, password_hash, ts(datetime.now(UTC))),
+            )
+
+    async def user_by_email(self, email: str) -> UserRecord | None:
+        return self._one_user("email = ?", email)
+
+    async def user_by_id(self, user_id: uuid.UUID) -> UserRecord | None:
+        return self._one_user("id = ?", str(user_id))
+
+    async def list_users(self) -> list[UserRecord]:
+        return [_user_from_row(row) for row in self._db.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY email")]
+
+    async def set_password(self, user_id: uuid.UUID, password_hash: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, str(user_id)))
+
+    async def set_disabled(self, user_id: uuid.UUID, disabled: bool) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), str(user_id)))
+
+    def _one_user(self, where: str, value: str) -> UserRecord | None:
+        row = self._db.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE {where}", (value,)).fetchone()
+        return None if row is None else _user_from_row(row)
+
+    async def add_session(self, session: SessionRecord, token_hash: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (session.id, token_hash, str(session.user_id), ts(datetime.now(UTC)), ts(session.expires_at)),
+            )
+
+    async def session_by_token(self, token_hash: str) -> SessionRecord | None:
+        row = self._db.execute(
+            "SELECT id, user_id, expires_at FROM sessions WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
+        return None if row is None else SessionRecord(id=row[0], user_id=uuid.UUID(row[1]), expires_at=_time(row[2]))
+
+    async def delete_session(self, session_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    async def delete_sessions_of(self, user_id: uuid.UUID) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM sessions WHERE user_id = ?", (str(user_id),))
+
+
+def _user_from_row(row: tuple[Any, ...]) -> UserRecord:
+    user = User(id=uuid.UUID(row[0]), email=row[1], name=row[2], role=Role(row[3]))
+    return UserRecord(user=user, password_hash=row[4], disabled=bool(row[5]))
+
+
+def _normalise_lock_times(db: sqlite3.Connection) -> None:
+    rows = db.execute("SELECT id, lock_expires_at FROM tickets WHERE lock_expires_at IS NOT NULL").fetchall()
+    db.executemany("UPDATE tickets SET lock_expires_at = ? WHERE id = ?", [(ts(_time(at)), tid) for tid, at in rows])
