@@ -2,9 +2,12 @@
 
 Sans-I/O: every method is a plain function of the current state, the request and
 the time. A rule that is broken raises `Rejected` and leaves the board as it was.
-A method that succeeds returns the ticket as it should become; the caller writes
-it to the store first and only then calls `apply`, so memory never runs ahead of
-the database.
+A rule that passes returns a `TicketChange`: the ticket as it should become, with
+the `Guard` the rule was decided on. The store enforces that guard in its write, so
+a replica whose board is a moment behind the database can never grant what the
+database would not. The board itself is the replica's read model: it changes only
+by `apply`, in the log's seq order. A lease that has run out holds nothing, even
+before the sweeper has logged its release.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import datetime, timedelta
 from msgspec import UNSET, structs
 
 from lesbillets_server.errors import Rejected
+from lesbillets_server.storage.records import EventKind, Guard, TicketChange
 from protocol.messages import CreateTicket, ErrorCode, Lock, Role, Ticket, UnlockReason, UpdateTicket, User
 
 
@@ -38,6 +42,12 @@ def _held_elsewhere(code: ErrorCode, ticket: Ticket, actor: Actor, opening: str)
     assert lock is not None
     whose = "you, in another session" if lock.user_id == actor.user.id else lock.user_name
     return Rejected(code, f"{opening} {whose} until {lock.expires_at.strftime('%H:%M:%S UTC')}.", lock=lock)
+
+
+def too_many_locks(held: int) -> Rejected:
+    return Rejected(
+        ErrorCode.FORBIDDEN, f"You already hold {held} locks, the most one agent may hold; unlock one first."
+    )
 
 
 class Board:
@@ -63,14 +73,21 @@ class Board:
             raise Rejected(ErrorCode.NOT_FOUND, f"No ticket has the id {ticket_id}.")
         return ticket
 
-    def holder(self, ticket_id: uuid.UUID) -> str | None:
-        return self._holders.get(ticket_id)
+    def holder(self, ticket_id: uuid.UUID, now: datetime) -> str | None:
+        """The session whose lease on the ticket still runs at `now` (a lapsed one holds nothing)."""
+        holder = self._holders.get(ticket_id)
+        lock = self.tickets[ticket_id].lock if holder is not None else None
+        return holder if lock is not None and lock.expires_at > now else None
 
     def held_by_session(self, session_id: str) -> list[uuid.UUID]:
         return [tid for tid, sid in self._holders.items() if sid == session_id]
 
-    def locks_held_by(self, user_id: uuid.UUID) -> int:
-        return sum(1 for tid in self._holders if (lock := self.tickets[tid].lock) and lock.user_id == user_id)
+    def locks_held_by(self, user_id: uuid.UUID, now: datetime) -> int:
+        return sum(
+            1
+            for tid in self._holders
+            if (lock := self.tickets[tid].lock) and lock.user_id == user_id and lock.expires_at > now
+        )
 
     def sessions_holding_locks(self) -> set[str]:
         return set(self._holders.values())
@@ -84,7 +101,7 @@ class Board:
                 expired.append(tid)
         return expired
 
-    # --- rules: each returns the ticket as it should become -----------------------
+    # --- rules: each returns the change, guarded by what it was decided on ---------
 
     def create(self, request: CreateTicket, actor: Actor, now: datetime) -> Ticket:
         return Ticket(
@@ -101,29 +118,33 @@ class Board:
             version=1,
         )
 
-    def lock(self, ticket_id: uuid.UUID, actor: Actor, now: datetime) -> Ticket:
+    def lock(self, ticket_id: uuid.UUID, actor: Actor, now: datetime) -> TicketChange:
         """Take the lock, or extend it when this session already holds it."""
         ticket = self.get(ticket_id)
-        holder = self._holders.get(ticket_id)
+        holder = self.holder(ticket_id, now)
         if holder is not None and holder != actor.session_id:
             raise _held_elsewhere(ErrorCode.LOCKED, ticket, actor, "Ticket is locked by")
-        if holder is None:
-            held = self.locks_held_by(actor.user.id)
-            if held >= self.max_locks:
-                raise Rejected(
-                    ErrorCode.FORBIDDEN,
-                    f"You already hold {held} locks, the most one agent may hold; unlock one first.",
-                )
+        if holder is not None:
+            return self._extend(ticket, actor, now, fence=None)
+        held = self.locks_held_by(actor.user.id, now)
+        if held >= self.max_locks:
+            raise too_many_locks(held)
         lock = Lock(user_id=actor.user.id, user_name=actor.user.name, expires_at=now + self.lock_ttl)
-        return structs.replace(ticket, lock=lock)
+        return TicketChange(
+            ticket=structs.replace(ticket, lock=lock),
+            holder=actor.session_id,
+            guard=Guard(free=True, max_locks=self.max_locks),
+            kind=EventKind.LOCKED,
+            actor=actor.user.id,
+            grant=True,
+        )
 
-    def renew(self, ticket_id: uuid.UUID, actor: Actor, now: datetime) -> Ticket:
-        ticket = self._held(ticket_id, actor, "renew")
-        assert ticket.lock is not None
-        return structs.replace(ticket, lock=structs.replace(ticket.lock, expires_at=now + self.lock_ttl))
+    def renew(self, ticket_id: uuid.UUID, actor: Actor, now: datetime, fence: int | None = None) -> TicketChange:
+        return self._extend(self._held(ticket_id, actor, now, "renew", fence), actor, now, fence)
 
-    def update(self, request: UpdateTicket, actor: Actor, now: datetime) -> Ticket:
-        ticket = self._held(request.ticket_id, actor, "change")
+    def update(self, request: UpdateTicket, actor: Actor, now: datetime) -> TicketChange:
+        fence = request.fence if request.fence is not UNSET else None
+        ticket = self._held(request.ticket_id, actor, now, "change", fence)
         if request.version != ticket.version:
             raise Rejected(
                 ErrorCode.CONFLICT,
@@ -138,26 +159,45 @@ class Board:
         }
         if not changes:
             raise Rejected(ErrorCode.BAD_REQUEST, "The update names no field to change.")
-        return structs.replace(ticket, **changes, version=ticket.version + 1, updated_at=now, updated_by=actor.user.id)
+        changed = structs.replace(
+            ticket, **changes, version=ticket.version + 1, updated_at=now, updated_by=actor.user.id
+        )
+        return TicketChange(
+            ticket=changed,
+            holder=actor.session_id,
+            guard=self._holding(ticket, actor, fence, version=ticket.version),
+            kind=EventKind.UPDATED,
+            actor=actor.user.id,
+        )
 
-    def unlock(self, ticket_id: uuid.UUID, actor: Actor, *, force: bool) -> tuple[Ticket, UnlockReason]:
+    def unlock(self, ticket_id: uuid.UUID, actor: Actor, now: datetime, *, force: bool) -> TicketChange:
         ticket = self.get(ticket_id)
-        holder = self._holders.get(ticket_id)
-        if holder == actor.session_id:
-            return structs.replace(ticket, lock=None), UnlockReason.RELEASED
+        released = structs.replace(ticket, lock=None)
+        if self._holders.get(ticket_id) == actor.session_id:  # a lapsed lease may still be let go of
+            return TicketChange(
+                ticket=released,
+                holder=None,
+                guard=Guard(holder=actor.session_id, live=False),
+                kind=EventKind.UNLOCKED,
+                actor=actor.user.id,
+                reason=UnlockReason.RELEASED,
+            )
         if not force:
-            self._held(ticket_id, actor, "unlock")  # raises the precise refusal
+            self._held(ticket_id, actor, now, "unlock", None)  # raises the precise refusal
         if not actor.is_admin:
             raise Rejected(ErrorCode.FORBIDDEN, "Only an admin may force a lock open.")
-        if holder is None:
+        if self._holders.get(ticket_id) is None:
             raise Rejected(ErrorCode.NOT_LOCK_HOLDER, "The ticket is not locked.")
-        return structs.replace(ticket, lock=None), UnlockReason.BROKEN
+        return TicketChange(
+            ticket=released,
+            holder=None,
+            guard=Guard(locked=True),
+            kind=EventKind.UNLOCKED,
+            actor=actor.user.id,
+            reason=UnlockReason.BROKEN,
+        )
 
-    def release(self, ticket_id: uuid.UUID) -> Ticket:
-        """The ticket with its lock gone (expiry, disconnect, logout)."""
-        return structs.replace(self.get(ticket_id), lock=None)
-
-    # --- commit into memory (after the store has it) ------------------------------
+    # --- the read model follows the log -------------------------------------------
 
     def apply(self, ticket: Ticket, holder: str | None) -> None:
         self.tickets[ticket.id] = ticket
@@ -168,11 +208,37 @@ class Board:
 
     # --- helpers ------------------------------------------------------------------
 
-    def _held(self, ticket_id: uuid.UUID, actor: Actor, verb: str) -> Ticket:
+    def _extend(self, ticket: Ticket, actor: Actor, now: datetime, fence: int | None) -> TicketChange:
+        assert ticket.lock is not None
+        return TicketChange(
+            ticket=structs.replace(ticket, lock=structs.replace(ticket.lock, expires_at=now + self.lock_ttl)),
+            holder=actor.session_id,
+            guard=self._holding(ticket, actor, fence),
+            kind=EventKind.RENEWED,
+            actor=actor.user.id,
+        )
+
+    @staticmethod
+    def _holding(ticket: Ticket, actor: Actor, fence: int | None, version: int | None = None) -> Guard:
+        """This session's live lease at the grant the rule saw (or the client named)."""
+        assert ticket.lock is not None
+        return Guard(version=version, holder=actor.session_id, fence=ticket.lock.fence if fence is None else fence)
+
+    def _held(self, ticket_id: uuid.UUID, actor: Actor, now: datetime, verb: str, fence: int | None) -> Ticket:
         ticket = self.get(ticket_id)
-        holder = self._holders.get(ticket_id)
+        holder = self.holder(ticket_id, now)
         if holder == actor.session_id:
+            assert ticket.lock is not None
+            if fence is not None and fence != ticket.lock.fence:
+                raise Rejected(
+                    ErrorCode.NOT_LOCK_HOLDER,
+                    f"Your lock on this ticket was lost and taken again since (you sent fence {fence}, "
+                    f"the lock is at {ticket.lock.fence}); reload the ticket before you {verb} it.",
+                    detail="$.fence",
+                )
             return ticket
+        if self._holders.get(ticket_id) == actor.session_id:
+            raise Rejected(ErrorCode.NOT_LOCK_HOLDER, f"Your lock on this ticket expired; lock it again to {verb} it.")
         if holder is None:
             raise Rejected(ErrorCode.NOT_LOCK_HOLDER, f"Lock the ticket before you {verb} it; nobody holds it now.")
         raise _held_elsewhere(

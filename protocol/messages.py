@@ -39,6 +39,7 @@ Email = Annotated[str, Meta(min_length=3, max_length=EMAIL_MAX, pattern=r"^[^@\s
 Password = Annotated[str, Meta(min_length=1, max_length=PASSWORD_MAX)]
 Token = Annotated[str, Meta(min_length=1, max_length=TOKEN_MAX)]
 UserName = Annotated[str, Meta(min_length=1, max_length=NAME_MAX)]
+Fence = Annotated[int, Meta(ge=0, description="The grant of a ticket's lock; grows with every new grant.")]
 
 
 class Status(enum.StrEnum):
@@ -115,7 +116,7 @@ class Lock(_Record):
     user_id: uuid.UUID
     user_name: str
     expires_at: datetime
-    fence: Annotated[int, Meta(ge=0)] = 0
+    fence: Fence = 0
     """Grows with every grant of this ticket's lock: a change sent with an older fence is refused."""
 
 
@@ -192,6 +193,8 @@ class LockTicket(Request):
 
 class RenewLock(Request):
     ticket_id: uuid.UUID
+    fence: Fence | UnsetType = UNSET
+    """The grant being renewed (from `Lock.fence`); a later grant of the same lock refuses it."""
 
 
 class UpdateTicket(Request):
@@ -207,6 +210,8 @@ class UpdateTicket(Request):
     status: Status | UnsetType = UNSET
     priority: Priority | UnsetType = UNSET
     assignee: uuid.UUID | UnsetType | None = UNSET
+    fence: Fence | UnsetType = UNSET
+    """The grant the change is made under (from `Lock.fence`); a later grant of the same lock refuses it."""
 
 
 class UnlockTicket(Request):

@@ -9,6 +9,7 @@ import pytest
 
 from lesbillets_server.board import Actor, Board
 from lesbillets_server.errors import Rejected
+from lesbillets_server.storage.records import EventKind, Guard, with_fence
 from protocol.messages import CreateTicket, ErrorCode, Role, Status, UnlockReason, UpdateTicket, User
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -33,7 +34,8 @@ def board_with_ticket(max_locks: int = 5) -> tuple[Board, uuid.UUID]:
 
 
 def locked(board: Board, tid: uuid.UUID, actor: Actor, now: datetime = T0) -> None:
-    board.apply(board.lock(tid, actor, now), actor.session_id)
+    change = board.lock(tid, actor, now)
+    board.apply(change.ticket, change.holder)
 
 
 def test_create_starts_at_version_one_unlocked() -> None:
@@ -47,7 +49,7 @@ def test_create_starts_at_version_one_unlocked() -> None:
 def test_lock_sets_holder_and_lease() -> None:
     """Locking names the user and expires one TTL later."""
     board, tid = board_with_ticket()
-    ticket = board.lock(tid, ALICE, T0)
+    ticket = board.lock(tid, ALICE, T0).ticket
     assert ticket.lock is not None
     assert (ticket.lock.user_name, ticket.lock.expires_at) == ("alice", T0 + TTL)
 
@@ -74,7 +76,7 @@ def test_relock_by_holder_extends() -> None:
     board, tid = board_with_ticket()
     locked(board, tid, ALICE)
     later = T0 + timedelta(seconds=60)
-    lock = board.lock(tid, ALICE, later).lock
+    lock = board.lock(tid, ALICE, later).ticket.lock
     assert lock is not None and lock.expires_at == later + TTL
 
 
@@ -97,7 +99,7 @@ def test_update_needs_lock_and_version() -> None:
     """Update succeeds for the holder at the current version and bumps it."""
     board, tid = board_with_ticket()
     locked(board, tid, ALICE)
-    ticket = board.update(UpdateTicket(rid=2, ticket_id=tid, version=1, status=Status.CLOSED), ALICE, T0)
+    ticket = board.update(UpdateTicket(rid=2, ticket_id=tid, version=1, status=Status.CLOSED), ALICE, T0).ticket
     assert (ticket.version, ticket.status, ticket.title) == (2, Status.CLOSED, "Printer")
 
 
@@ -147,11 +149,12 @@ def test_unlock_rules(actor: Actor, force: bool, result: UnlockReason | ErrorCod
     board, tid = board_with_ticket()
     locked(board, tid, ALICE)
     if isinstance(result, UnlockReason):
-        ticket, reason = board.unlock(tid, actor, force=force)
+        change = board.unlock(tid, actor, T0, force=force)
+        ticket, reason = change.ticket, change.reason
         assert (ticket.lock, reason) == (None, result)
     else:
         with pytest.raises(Rejected) as caught:
-            board.unlock(tid, actor, force=force)
+            board.unlock(tid, actor, T0, force=force)
         assert caught.value.code is result
 
 
@@ -159,7 +162,7 @@ def test_force_unlock_of_unlocked_ticket() -> None:
     """Forcing a ticket nobody holds is `not_lock_holder`, not a silent success."""
     board, tid = board_with_ticket()
     with pytest.raises(Rejected) as caught:
-        board.unlock(tid, ADMIN, force=True)
+        board.unlock(tid, ADMIN, T0, force=True)
     assert caught.value.code is ErrorCode.NOT_LOCK_HOLDER
 
 
@@ -177,3 +180,40 @@ def test_unknown_ticket_is_not_found() -> None:
     with pytest.raises(Rejected) as caught:
         board.lock(uuid.uuid4(), ALICE, T0)
     assert caught.value.code is ErrorCode.NOT_FOUND
+
+
+def test_each_rule_guards_its_write_with_what_it_decided_on() -> None:
+    """The change carries the guard the database must check: free lease, holder and fence, version."""
+    board, tid = board_with_ticket(max_locks=3)
+    grant = board.lock(tid, ALICE, T0)
+    assert (grant.guard, grant.grant, grant.kind) == (Guard(free=True, max_locks=3), True, EventKind.LOCKED)
+    board.apply(with_fence(grant.ticket, 4), grant.holder)
+    held = Guard(holder=ALICE.session_id, fence=4)
+    assert board.lock(tid, ALICE, T0).guard == held  # locking again extends
+    assert board.renew(tid, ALICE, T0).guard == held
+    update = board.update(UpdateTicket(rid=1, ticket_id=tid, version=1, title="x"), ALICE, T0)
+    assert update.guard == Guard(version=1, holder=ALICE.session_id, fence=4)
+    assert board.unlock(tid, ALICE, T0, force=False).guard == Guard(holder=ALICE.session_id, live=False)
+    assert board.unlock(tid, ADMIN, T0, force=True).guard == Guard(locked=True)
+
+
+def test_a_lapsed_lease_holds_nothing_before_the_sweep() -> None:
+    """Past its end a lease lets another session lock, and tells its holder it expired."""
+    board, tid = board_with_ticket()
+    locked(board, tid, ALICE)
+    later = T0 + TTL
+    assert board.lock(tid, BOB, later).guard.free
+    with pytest.raises(Rejected, match="expired"):
+        board.update(UpdateTicket(rid=1, ticket_id=tid, version=1, title="late"), ALICE, later)
+    assert board.unlock(tid, ALICE, later, force=False).reason is UnlockReason.RELEASED
+
+
+def test_a_stale_fence_is_refused() -> None:
+    """A change sent under an older grant of the lock is not_lock_holder, naming the fence."""
+    board, tid = board_with_ticket()
+    change = board.lock(tid, ALICE, T0)
+    board.apply(with_fence(change.ticket, 2), change.holder)
+    with pytest.raises(Rejected) as caught:
+        board.update(UpdateTicket(rid=1, ticket_id=tid, version=1, title="x", fence=1), ALICE, T0)
+    assert (caught.value.code, caught.value.detail) == (ErrorCode.NOT_LOCK_HOLDER, "$.fence")
+    assert board.renew(tid, ALICE, T0, fence=2).guard.fence == 2
