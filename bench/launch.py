@@ -21,7 +21,7 @@ from bench.baseline import BaselineServer, run_baseline
 from bench.experiments import EXPERIMENTS, apply
 from lesbillets_server.app import run_server
 from lesbillets_server.config import ServerConfig
-from lesbillets_server.store import Store
+from lesbillets_server.storage import Store
 
 T = TypeVar("T")
 
@@ -95,8 +95,8 @@ async def _project(args: argparse.Namespace) -> None:
         synchronous=args.synchronous,
     )
 
-    def prepare(store: Store) -> None:
-        seed.seed(store, users=args.users, tickets_count=args.tickets)
+    async def prepare(store: Store) -> None:
+        await seed.seed(store, users=args.users, tickets_count=args.tickets)
 
     async with run_server(config, prepare=prepare) as running:
         _ready(running.url)

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from lesbillets_server.auth import hash_password, token_hash
-from lesbillets_server.store import SessionRecord, Store
+from lesbillets_server.storage import Store
+from lesbillets_server.storage.records import SessionRecord
 from protocol.messages import Priority, Role, Status, Ticket, User
 
 PASSWORD: Final = "bench-password"
@@ -83,13 +84,13 @@ def tickets(count: int, users: int) -> list[Ticket]:
     return [ticket(index, users) for index in range(count)]
 
 
-def seed(store: Store, *, users: int, tickets_count: int) -> None:
+async def seed(store: Store, *, users: int, tickets_count: int) -> None:
     """Add `users` users, one open session each (token `token(i)`), and `tickets_count` tickets."""
     password_hash = hash_password(PASSWORD)
     expires = datetime.now(UTC) + timedelta(days=1)
     for index in range(users):
-        store.add_user(user(index), password_hash)
+        await store.add_user(user(index), password_hash)
         session = SessionRecord(id=f"bench-session-{index:05d}", user_id=user_id(index), expires_at=expires)
-        store.add_session(session, token_hash(token(index)))
+        await store.add_session(session, token_hash(token(index)))
     if tickets_count:
-        store.save([(t, None) for t in tickets(tickets_count, max(users, 1))], 0)
+        await store.create_tickets(tickets(tickets_count, max(users, 1)), datetime.now(UTC))

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 import ssl
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from importlib import metadata
@@ -24,7 +24,7 @@ from lesbillets_server.dispatch import Dispatcher
 from lesbillets_server.http import process_request
 from lesbillets_server.outbox import Outbox
 from lesbillets_server.service import Clock, TicketService, utc_now
-from lesbillets_server.store import SqliteStore, Store
+from lesbillets_server.storage import Store, open_store
 from protocol.codec import SUBPROTOCOLS
 
 log = logging.getLogger(__name__)
@@ -79,33 +79,24 @@ def _ssl_context(config: ServerConfig) -> ssl.SSLContext | None:
     return context
 
 
-async def _sweep_forever(service: TicketService, interval_s: float) -> None:
-    while True:
-        await asyncio.sleep(interval_s)
-        try:
-            service.sweep()
-        except Exception:
-            log.exception("lease sweep failed")
-
-
 @contextlib.asynccontextmanager
 async def run_server(
     config: ServerConfig,
     *,
     clock: Clock = utc_now,
-    prepare: Callable[[Store], object] | None = None,
+    prepare: Callable[[Store], Awaitable[object]] | None = None,
 ) -> AsyncIterator[RunningServer]:
     """Serve until the block exits; then close every connection with 1001 and the database.
 
     `prepare` runs on the store before it is loaded (the CLI seeds demo data there).
     """
-    store = SqliteStore(config.db, synchronous=config.synchronous)
+    store = await open_store(config.db, synchronous=config.synchronous)
     try:
         if prepare is not None:
-            prepare(store)
+            await prepare(store)
         broadcaster = LocalBroadcaster()
         outbox = Outbox(backlog_bytes=config.backlog_bytes, on_laggard=broadcaster.drop)
-        service = TicketService(store, broadcaster, config, clock)
+        service = await TicketService.open(store, broadcaster, config, clock)
         auth = Authenticator(store, session_ttl=timedelta(seconds=config.session_ttl_s))
         dispatcher = Dispatcher(
             service, auth, broadcaster, lock_ttl_s=config.lock_ttl_s, server_version=server_version()
@@ -126,24 +117,25 @@ async def run_server(
         ) as server:
             port = next(iter(server.sockets)).getsockname()[1]
             running = RunningServer(config=replace(config, port=port), service=service, server=server)
-            service.start_grace_for_orphans()
-            sweeper = asyncio.create_task(_sweep_forever(service, config.sweep_interval_s))
-            log.info("serving on %s (database %s)", running.url, config.db)
+            upkeep = [asyncio.create_task(service.maintain()), asyncio.create_task(service.follower.follow())]
+            log.info("serving on %s (database %s)", running.url, store.where)
             try:
                 yield running
             finally:
-                sweeper.cancel()
-                service.stop()
+                for task in upkeep:
+                    task.cancel()
+                await asyncio.gather(*upkeep, return_exceptions=True)
                 server.close(close_connections=True)
                 await server.wait_closed()
+                await service.stop()
     finally:
-        store.close()
+        await store.close()
 
 
 async def serve_until_signalled(
     config: ServerConfig,
     *,
-    prepare: Callable[[Store], object] | None = None,
+    prepare: Callable[[Store], Awaitable[object]] | None = None,
     on_ready: Callable[[RunningServer], object] | None = None,
 ) -> None:
     """Run until SIGINT or SIGTERM, then shut down cleanly."""

@@ -21,7 +21,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from lesbillets_server.errors import Rejected, UserAdminError
 from lesbillets_server.ratelimit import LoginThrottle
-from lesbillets_server.store import SessionRecord, Store
+from lesbillets_server.storage import Store
+from lesbillets_server.storage.records import SessionRecord
 from protocol.messages import ErrorCode, Role, User
 
 _hasher = PasswordHasher()
@@ -66,7 +67,7 @@ class Authenticator:
             raise Rejected(
                 ErrorCode.RATE_LIMITED, f"Too many failed logins for this account; try again in {math.ceil(wait)} s."
             )
-        record = self._store.user_by_email(email)
+        record = await self._store.user_by_email(email)
         # argon2 takes tens of milliseconds on purpose: off the event loop
         ok = await asyncio.to_thread(verify_password, record.password_hash if record else _DUMMY_HASH, password)
         if record is None or not ok:
@@ -77,47 +78,47 @@ class Authenticator:
             raise Rejected(ErrorCode.FORBIDDEN, "This account is disabled; ask an admin.")
         token = secrets.token_urlsafe(32)
         session = SessionRecord(id=str(uuid.uuid4()), user_id=record.user.id, expires_at=now + self._session_ttl)
-        self._store.add_session(session, token_hash(token))
+        await self._store.add_session(session, token_hash(token))
         return Session(id=session.id, user=record.user, token=token)
 
-    def resume(self, token: str, now: datetime) -> Session:
-        session = self._store.session_by_token(token_hash(token))
+    async def resume(self, token: str, now: datetime) -> Session:
+        session = await self._store.session_by_token(token_hash(token))
         if session is None or session.expires_at <= now:
             raise Rejected(ErrorCode.UNAUTHORIZED, "This session has ended; log in again.")
-        record = self._store.user_by_id(session.user_id)
+        record = await self._store.user_by_id(session.user_id)
         if record is None or record.disabled:
             raise Rejected(ErrorCode.UNAUTHORIZED, "This account is disabled; ask an admin.")
         return Session(id=session.id, user=record.user, token=token)
 
-    def logout(self, session_id: str) -> None:
-        self._store.delete_session(session_id)
+    async def logout(self, session_id: str) -> None:
+        await self._store.delete_session(session_id)
 
 
 # --- user administration (the `lesbillets-server user` commands) -------------------
 
 
-def add_user(store: Store, email: str, name: str, password: str, role: Role = Role.AGENT) -> User:
-    if store.user_by_email(email) is not None:
+async def add_user(store: Store, email: str, name: str, password: str, role: Role = Role.AGENT) -> User:
+    if await store.user_by_email(email) is not None:
         raise UserAdminError(f"A user with the email {email} already exists.")
     user = User(id=uuid.uuid4(), email=email, name=name, role=role)
-    store.add_user(user, hash_password(password))
+    await store.add_user(user, hash_password(password))
     return user
 
 
-def find_user(store: Store, email: str) -> User:
-    record = store.user_by_email(email)
+async def find_user(store: Store, email: str) -> User:
+    record = await store.user_by_email(email)
     if record is None:
         raise UserAdminError(f"No user has the email {email}.")
     return record.user
 
 
-def set_password(store: Store, email: str, password: str) -> None:
-    user = find_user(store, email)
-    store.set_password(user.id, hash_password(password))
-    store.delete_sessions_of(user.id)  # a new password ends every session opened with the old one
+async def set_password(store: Store, email: str, password: str) -> None:
+    user = await find_user(store, email)
+    await store.set_password(user.id, hash_password(password))
+    await store.delete_sessions_of(user.id)  # a new password ends every session opened with the old one
 
 
-def disable_user(store: Store, email: str) -> None:
-    user = find_user(store, email)
-    store.set_disabled(user.id, True)
-    store.delete_sessions_of(user.id)
+async def disable_user(store: Store, email: str) -> None:
+    user = await find_user(store, email)
+    await store.set_disabled(user.id, True)
+    await store.delete_sessions_of(user.id)

@@ -6,9 +6,9 @@ import asyncio
 import enum
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -17,8 +17,10 @@ from lesbillets_server.auth import add_user, disable_user, set_password
 from lesbillets_server.config import ServerConfig, default_db_path
 from lesbillets_server.demo import seed_demo
 from lesbillets_server.errors import LesBilletsServerError
-from lesbillets_server.store import SqliteStore
+from lesbillets_server.storage import Store, open_store
 from protocol.messages import PASSWORD_MAX, Role, User
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Les Billets server: live ticket table for terminal agents.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage the users who may log in.", no_args_is_help=True)
@@ -117,9 +119,11 @@ def serve(
     def ready(running: RunningServer) -> None:
         typer.echo(f"Les Billets serving on {running.url} (database {db}). Ctrl+C stops.", err=True)
 
-    prepare = (lambda store: _print_demo(seed_demo(store))) if demo else None
+    async def prepare(store: Store) -> None:
+        _print_demo(await seed_demo(store))
+
     try:
-        _run(serve_until_signalled(config, prepare=prepare, on_ready=ready))
+        _run(serve_until_signalled(config, prepare=prepare if demo else None, on_ready=ready))
     except OSError as exc:
         raise _fail(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from None
     except LesBilletsServerError as exc:
@@ -145,11 +149,22 @@ def _print_demo(users: list[tuple[User, str]] | None) -> None:
         typer.echo(f"  {user.email} / {password}  ({user.role.value})", err=True)
 
 
-def _open(db: str) -> SqliteStore:
-    try:
-        return SqliteStore(db)
-    except LesBilletsServerError as exc:
-        raise _fail(str(exc)) from None
+def _with_store(db: str, work: Callable[[Store], Awaitable[T]]) -> T:
+    """Run one piece of user administration on the database; errors become a sentence and exit code 1."""
+
+    async def main() -> T:
+        try:
+            store = await open_store(db)
+        except LesBilletsServerError as exc:
+            raise _fail(str(exc)) from None
+        try:
+            return await work(store)
+        except LesBilletsServerError as exc:
+            raise _fail(str(exc)) from None
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -183,24 +198,15 @@ def user_add(
     if not name.strip() or len(name) > 100:
         raise _fail("The name must be 1 to 100 characters.")
     password = _read_password(password_stdin)
-    store = _open(db)
-    try:
-        user = add_user(store, email, name.strip(), password, Role.ADMIN if admin else Role.AGENT)
-    except LesBilletsServerError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        store.close()
+    role = Role.ADMIN if admin else Role.AGENT
+    user = _with_store(db, lambda store: add_user(store, email, name.strip(), password, role))
     typer.echo(f"Added {user.email} ({user.role.value}).")
 
 
 @user_app.command("list")
 def user_list(db: DbOption = _DEFAULT_DB) -> None:
     """List the users."""
-    store = _open(db)
-    try:
-        records = store.list_users()
-    finally:
-        store.close()
+    records = _with_store(db, lambda store: store.list_users())
     if not records:
         typer.echo("No users yet: add one with `lesbillets-server user add`.")
     for record in records:
@@ -212,24 +218,12 @@ def user_list(db: DbOption = _DEFAULT_DB) -> None:
 def user_passwd(email: str, password_stdin: PasswordStdin = False, db: DbOption = _DEFAULT_DB) -> None:
     """Set a user's password (their open sessions end)."""
     password = _read_password(password_stdin)
-    store = _open(db)
-    try:
-        set_password(store, email, password)
-    except LesBilletsServerError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        store.close()
+    _with_store(db, lambda store: set_password(store, email, password))
     typer.echo(f"Password changed for {email}.")
 
 
 @user_app.command("disable")
 def user_disable(email: str, db: DbOption = _DEFAULT_DB) -> None:
     """Stop a user from logging in (their open sessions end)."""
-    store = _open(db)
-    try:
-        disable_user(store, email)
-    except LesBilletsServerError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        store.close()
+    _with_store(db, lambda store: disable_user(store, email))
     typer.echo(f"Disabled {email}.")

@@ -7,7 +7,7 @@ import contextlib
 import logging
 
 import msgspec
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.exceptions import ConnectionClosed
 
 from lesbillets_server.dispatch import Dispatcher, Peer
@@ -40,7 +40,12 @@ class ConnectionHandler:
                     break
                 reply = peer.codec.encode(await self._reply_to(peer, frame, verdict))
                 self.outbox.reply_queued(ws, len(reply))
-                await ws.send(reply, text=peer.codec.text)
+                after, peer.after_reply = peer.after_reply, None
+                if after is None:
+                    await ws.send(reply, text=peer.codec.text)
+                else:  # frame the reply now, so that what `after` frames (a Welcome's replay) follows it
+                    broadcast([ws], reply, text=peer.codec.text)
+                    after()
         except ConnectionClosed:
             pass
         except _HandlerFailed as failed:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from lesbillets_server.auth import add_user
 from lesbillets_server.board import Actor, Board
-from lesbillets_server.store import Store
+from lesbillets_server.storage import Store
 from protocol.messages import CreateTicket, Priority, Role, Status, User
 
 DEMO_USERS: tuple[tuple[str, str, str, Role], ...] = (
@@ -51,11 +51,13 @@ _DESCRIPTIONS = (
 )
 
 
-def seed_demo(store: Store) -> list[tuple[User, str]] | None:
+async def seed_demo(store: Store) -> list[tuple[User, str]] | None:
     """Create the demo users and tickets when the database is empty; None when it was not."""
-    if store.list_users() or store.load().tickets:
+    if await store.list_users() or (await store.load()).tickets:
         return None
-    users = [(add_user(store, email, name, password, role), password) for email, name, password, role in DEMO_USERS]
+    users = [
+        (await add_user(store, email, name, password, role), password) for email, name, password, role in DEMO_USERS
+    ]
     agents = [user for user, _ in users]
     board = Board([], {}, lock_ttl=timedelta(seconds=1), max_locks=0)
     rng = random.Random(7)  # the same demo every time
@@ -72,6 +74,6 @@ def seed_demo(store: Store) -> list[tuple[User, str]] | None:
             assignee=rng.choice([None, *(u.id for u in agents)]),
         )
         moment = now - timedelta(minutes=(len(_TITLES) - index) * 37)
-        tickets.append((board.create(request, Actor(user=author, session_id=""), moment), None))
-    store.save(tickets, store.load().seq)
+        tickets.append(board.create(request, Actor(user=author, session_id=""), moment))
+    await store.create_tickets(tickets, now)
     return users

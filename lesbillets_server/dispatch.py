@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import ServerConnection, broadcast
 
 from lesbillets_server.auth import Authenticator, Session
 from lesbillets_server.board import Actor
 from lesbillets_server.broadcast import Broadcaster
 from lesbillets_server.errors import Rejected
 from lesbillets_server.service import TicketService
+from lesbillets_server.storage.records import LoggedEvent
 from protocol.codec import Codec
 from protocol.messages import (
+    UNSET,
     Ack,
     AllTickets,
     ClientMessage,
     CreateTicket,
     ErrorCode,
+    GetHistory,
     GetTickets,
     GetUsers,
+    History,
     LockTicket,
     Login,
     Logout,
@@ -32,6 +37,9 @@ from protocol.messages import (
     Welcome,
 )
 
+MAX_REPLAY = 10_000
+"""Past this many missed events a resuming client is told to fetch a snapshot: it is cheaper than the replay."""
+
 
 @dataclass(slots=True, eq=False)
 class Peer:
@@ -40,6 +48,8 @@ class Peer:
     ws: ServerConnection
     codec: Codec
     session: Session | None = None
+    after_reply: Callable[[], None] | None = None
+    """Runs right after the reply is framed, with no `await` between (a Welcome's replay and subscription)."""
 
 
 class Dispatcher:
@@ -63,33 +73,37 @@ class Dispatcher:
     async def handle(self, peer: Peer, message: ClientMessage) -> Reply:
         service = self.service
         match message:
-            case Login(rid=rid, email=email, password=password):
-                return self._welcome(peer, await self.auth.login(email, password, service.clock()), rid)
-            case Resume(rid=rid, token=token):
-                return self._welcome(peer, self.auth.resume(token, service.clock()), rid)
+            case Login(rid=rid, email=email, password=password, last_seq=last_seq, epoch=epoch):
+                session = await self.auth.login(email, password, service.now())
+                return await self._welcome(peer, session, rid, last_seq, epoch)
+            case Resume(rid=rid, token=token, last_seq=last_seq, epoch=epoch):
+                session = await self.auth.resume(token, service.now())
+                return await self._welcome(peer, session, rid, last_seq, epoch)
         actor = self._actor(peer)
         match message:
             case Logout(rid=rid):
-                self.auth.logout(actor.session_id)
-                service.end_session(actor.session_id)
+                await self.auth.logout(actor.session_id)
                 for signed_in in list(self._peers.get(actor.session_id, ())):
                     self.sign_out(signed_in)
+                await service.end_session(actor.session_id)
                 return Ack(rid=rid)
             case GetTickets(rid=rid):
                 seq, tickets = service.snapshot()
                 return AllTickets(rid=rid, seq=seq, tickets=tickets)
             case GetUsers(rid=rid):
-                return Users(rid=rid, users=service.users())
+                return Users(rid=rid, users=await service.users())
+            case GetHistory(rid=rid, ticket_id=ticket_id):
+                return History(rid=rid, ticket_id=ticket_id, entries=await service.history(ticket_id))
             case CreateTicket(rid=rid):
-                return Ack(rid=rid, ticket=service.create(message, actor))
+                return Ack(rid=rid, ticket=await service.create(message, actor))
             case LockTicket(rid=rid, ticket_id=ticket_id):
-                return Ack(rid=rid, ticket=service.lock(ticket_id, actor))
-            case RenewLock(rid=rid, ticket_id=ticket_id):
-                return Ack(rid=rid, ticket=service.renew(ticket_id, actor))
+                return Ack(rid=rid, ticket=await service.lock(ticket_id, actor))
+            case RenewLock(rid=rid, ticket_id=ticket_id, fence=fence):
+                return Ack(rid=rid, ticket=await service.renew(ticket_id, actor, None if fence is UNSET else fence))
             case UpdateTicket(rid=rid):
-                return Ack(rid=rid, ticket=service.update(message, actor))
+                return Ack(rid=rid, ticket=await service.update(message, actor))
             case UnlockTicket(rid=rid, ticket_id=ticket_id, force=force):
-                service.unlock(ticket_id, actor, force=force)
+                await service.unlock(ticket_id, actor, force=force)
                 return Ack(rid=rid)
         raise AssertionError(f"unhandled message {type(message).__name__}")  # pragma: no cover
 
@@ -104,13 +118,21 @@ class Dispatcher:
         if not peers:
             del self._peers[peer.session.id]
         peer.session = None
+        peer.after_reply = None
 
-    def _welcome(self, peer: Peer, session: Session, rid: int) -> Welcome:
+    async def _welcome(
+        self, peer: Peer, session: Session, rid: int, last_seq: int | None, epoch: str | None
+    ) -> Welcome:
         self.sign_out(peer)
+        await self.service.attach(session.id)
         peer.session = session
         self._peers.setdefault(session.id, set()).add(peer)
-        self.service.attach(session.id)
-        self.broadcaster.subscribe(peer.ws, peer.codec)
+        missed = None
+        if last_seq is not None and epoch == self.service.epoch:
+            missed = await self._missed_from_the_log(last_seq)
+        resumed = missed is not None
+        seq = last_seq if resumed and last_seq is not None else self.service.seq
+        peer.after_reply = lambda: self._go_live(peer, missed or [], seq if resumed else None)
         assert session.token is not None
         return Welcome(
             rid=rid,
@@ -118,7 +140,40 @@ class Dispatcher:
             token=session.token,
             lock_ttl_s=self._lock_ttl_s,
             server_version=self._server_version,
+            epoch=self.service.epoch,
+            seq=seq,
+            resumed=resumed,
         )
+
+    async def _missed_from_the_log(self, last_seq: int) -> list[LoggedEvent] | None:
+        """What the follower's memory does not hold of the events after `last_seq`, read from the log; None
+        when they cannot all be replayed (trimmed by retention, too many, or a seq this log never reached)."""
+        follower = self.service.follower
+        if last_seq > follower.seq or follower.seq - last_seq > MAX_REPLAY:
+            return None
+        fetched: list[LoggedEvent] = []
+        cursor = last_seq
+        while follower.replay(cursor) is None:
+            page = await self.service.store.events_after(cursor, 1000)
+            if not page or page[0].seq != cursor + 1:
+                return None  # retention took them
+            fetched.extend(page)
+            cursor = page[-1].seq
+        return fetched
+
+    def _go_live(self, peer: Peer, fetched: list[LoggedEvent], after: int | None) -> None:
+        """Frame the missed events, then subscribe: nothing can come between them and the live ones."""
+        if peer.session is None:
+            return
+        if after is not None:
+            follower = self.service.follower
+            # the log may already hold events this replica has not applied: those come live, not twice
+            missed = [event for event in fetched if event.seq <= follower.seq]
+            # None only if the follower moved on by more than it remembers meanwhile: the client sees the gap
+            missed += follower.replay(missed[-1].seq if missed else after) or []
+            for event in missed:
+                broadcast([peer.ws], peer.codec.encode(event.wire()), text=peer.codec.text)
+        self.broadcaster.subscribe(peer.ws, peer.codec)
 
     @staticmethod
     def _actor(peer: Peer) -> Actor:

@@ -1,42 +1,40 @@
-"""Ticket operations: apply a board rule, write it through the store, broadcast it.
+"""Ticket operations: decide with the board's rules, write through the store's guard, reply once the log has it.
 
-Every change runs without an `await` between the rule check, the database commit,
-the in-memory apply and the broadcast, so two requests can never interleave
-inside one change and events leave in `seq` order. Lease expiry and the release
-of a dropped session's locks are changes like any other.
+A change is decided on this replica's read model (`Board`), then written by the store in one transaction that
+checks the same rule against the database (`Guard`) and appends the event to the log. The event reaches the board
+and every connection through the `LogFollower`, in seq order, whichever replica committed it; the reply waits until
+it has. When the guard fails (another replica changed the ticket first) the rule runs again on the row as the
+database has it, so the refusal names the real holder or version.
+
+Leases are judged on one clock for the whole helpdesk: this machine's clock corrected by the database's offset.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from lesbillets_server.board import Actor, Board
+from msgspec import structs
+
+from lesbillets_server import history
+from lesbillets_server.board import Actor, Board, too_many_locks
 from lesbillets_server.broadcast import Broadcaster
 from lesbillets_server.config import ServerConfig
-from lesbillets_server.errors import Rejected
-from lesbillets_server.store import Store
-from protocol.messages import (
-    CreateTicket,
-    ErrorCode,
-    Event,
-    Ticket,
-    TicketCreated,
-    TicketLocked,
-    TicketUnlocked,
-    TicketUpdated,
-    UnlockReason,
-    UpdateTicket,
-    User,
-)
+from lesbillets_server.errors import GuardFailed, Rejected
+from lesbillets_server.follower import LogFollower
+from lesbillets_server.storage import Store
+from lesbillets_server.storage.records import LoggedEvent, TicketChange
+from protocol.messages import CreateTicket, ErrorCode, HistoryEntry, Ticket, UnlockReason, UpdateTicket, User
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+Rule = Callable[[Board, datetime], TicketChange]
 
 
 def utc_now() -> datetime:
@@ -44,139 +42,187 @@ def utc_now() -> datetime:
 
 
 class TicketService:
-    def __init__(self, store: Store, broadcaster: Broadcaster, config: ServerConfig, clock: Clock = utc_now) -> None:
-        loaded = store.load()
+    def __init__(
+        self,
+        store: Store,
+        broadcaster: Broadcaster,
+        config: ServerConfig,
+        board: Board,
+        follower: LogFollower,
+        *,
+        epoch: str,
+        clock: Clock,
+    ) -> None:
         self.store = store
         self.broadcaster = broadcaster
-        self.board = Board(
+        self.config = config
+        self.board = board
+        self.follower = follower
+        self.epoch = epoch
+        self.clock = clock
+        self.replica = uuid.uuid4().hex
+        """This process among the servers sharing the database (liveness rows name it)."""
+        self._offset = timedelta(0)
+        self._live: Counter[str] = Counter()
+        """Session id → this replica's connections of it."""
+        self._last_seen: dict[str, datetime] = {}
+        """Sessions whose last connection here dropped, and when: told to the database once, at the next beat."""
+
+    @classmethod
+    async def open(
+        cls, store: Store, broadcaster: Broadcaster, config: ServerConfig, clock: Clock = utc_now
+    ) -> TicketService:
+        loaded = await store.load()
+        board = Board(
             loaded.tickets,
             loaded.holders,
             lock_ttl=timedelta(seconds=config.lock_ttl_s),
             max_locks=config.max_locks,
         )
-        self.seq = loaded.seq
-        self.clock = clock
-        self._grace_s = config.lock_grace_s
-        self._connections: Counter[str] = Counter()
-        """Session id → live connections, to know when a session has dropped."""
-        self._grace: dict[str, asyncio.TimerHandle] = {}
+        follower = LogFollower(store, board, broadcaster.publish, seq=loaded.seq)
+        service = cls(store, broadcaster, config, board, follower, epoch=loaded.epoch, clock=clock)
+        await service.sync_clock()
+        return service
 
-    # --- reads ------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock() + self._offset
+
+    @property
+    def seq(self) -> int:
+        return self.follower.seq
+
+    # --- reads: from the read model -------------------------------------------------------------
 
     def snapshot(self) -> tuple[int, list[Ticket]]:
-        self.sweep()
-        return self.seq, list(self.board.tickets.values())
+        """The table at the follower's seq; a lease that has run out shows as no lock, even before the sweeper
+        has logged its release (a read never waits on a write)."""
+        tickets = list(self.board.tickets.values())
+        lapsed = set(self.board.expired(self.now()))
+        if lapsed:
+            tickets = [structs.replace(t, lock=None) if t.id in lapsed else t for t in tickets]
+        return self.follower.seq, tickets
 
-    def users(self) -> list[User]:
-        return [record.user for record in self.store.list_users() if not record.disabled]
+    async def users(self) -> list[User]:
+        return [record.user for record in await self.store.list_users() if not record.disabled]
 
-    # --- changes ----------------------------------------------------------------
+    async def history(self, ticket_id: uuid.UUID) -> list[HistoryEntry]:
+        self.board.get(ticket_id)  # not_found for an id that never was
+        return history.entries(await self.store.history(ticket_id, history.LIMIT + 1))[-history.LIMIT :]
 
-    def create(self, request: CreateTicket, actor: Actor) -> Ticket:
-        self._check_assignee(request.assignee)
-        ticket = self.board.create(request, actor, self.clock())
-        self._commit([(ticket, None, lambda seq: TicketCreated(seq=seq, ticket=ticket))])
-        return ticket
+    # --- changes --------------------------------------------------------------------------------
 
-    def lock(self, ticket_id: uuid.UUID, actor: Actor) -> Ticket:
-        self.sweep()
-        return self._commit_lock(self.board.lock(ticket_id, actor, self.clock()), actor)
+    async def create(self, request: CreateTicket, actor: Actor) -> Ticket:
+        await self._check_assignee(request.assignee)
+        now = self.now()
+        [event] = await self.store.create_tickets([self.board.create(request, actor, now)], now)
+        return await self._delivered(event)
 
-    def renew(self, ticket_id: uuid.UUID, actor: Actor) -> Ticket:
-        self.sweep()
-        return self._commit_lock(self.board.renew(ticket_id, actor, self.clock()), actor)
+    async def lock(self, ticket_id: uuid.UUID, actor: Actor) -> Ticket:
+        return await self._change(lambda board, now: board.lock(ticket_id, actor, now))
 
-    def update(self, request: UpdateTicket, actor: Actor) -> Ticket:
-        self.sweep()
+    async def renew(self, ticket_id: uuid.UUID, actor: Actor, fence: int | None = None) -> Ticket:
+        return await self._change(lambda board, now: board.renew(ticket_id, actor, now, fence))
+
+    async def update(self, request: UpdateTicket, actor: Actor) -> Ticket:
         if isinstance(request.assignee, uuid.UUID):
-            self._check_assignee(request.assignee)
-        ticket = self.board.update(request, actor, self.clock())
-        self._commit([(ticket, actor.session_id, lambda seq: TicketUpdated(seq=seq, ticket=ticket))])
-        return ticket
+            await self._check_assignee(request.assignee)
+        return await self._change(lambda board, now: board.update(request, actor, now))
 
-    def unlock(self, ticket_id: uuid.UUID, actor: Actor, *, force: bool) -> None:
-        self.sweep()
-        ticket, reason = self.board.unlock(ticket_id, actor, force=force)
-        self._commit([(ticket, None, _unlocked(ticket.id, reason))])
+    async def unlock(self, ticket_id: uuid.UUID, actor: Actor, *, force: bool) -> None:
+        await self._change(lambda board, now: board.unlock(ticket_id, actor, now, force=force))
 
-    def sweep(self) -> None:
-        """Release every lease that has run out."""
-        expired = self.board.expired(self.clock())
-        if expired:
-            self._release(expired, UnlockReason.EXPIRED)
+    async def end_session(self, session_id: str) -> None:
+        """Logout, or a session ended by an admin: its locks go at once."""
+        self._last_seen.pop(session_id, None)
+        await self._deliver_all(await self.store.release_session(session_id, UnlockReason.RELEASED, self.now()))
 
-    def _commit_lock(self, ticket: Ticket, actor: Actor) -> Ticket:
-        lock = ticket.lock
-        assert lock is not None
-        self._commit([(ticket, actor.session_id, lambda seq: TicketLocked(seq=seq, ticket_id=ticket.id, lock=lock))])
-        return ticket
+    async def _change(self, rule: Rule) -> Ticket:
+        now = self.now()
+        try:
+            event = await self.store.change(rule(self.board, now), now)
+        except GuardFailed as failed:
+            # the database moved on before this replica heard: decide again on the row as it is
+            event = await self.store.change(self._decide_again(rule, failed, now), now)
+        return await self._delivered(event)
 
-    def _release(self, ticket_ids: list[uuid.UUID], reason: UnlockReason) -> None:
-        released = [self.board.release(tid) for tid in ticket_ids]
-        self._commit([(ticket, None, _unlocked(ticket.id, reason)) for ticket in released])
+    def _decide_again(self, rule: Rule, failed: GuardFailed, now: datetime) -> TicketChange:
+        if failed.ticket is None:
+            raise Rejected(ErrorCode.NOT_FOUND, "No ticket has that id.")
+        if failed.too_many_locks:
+            raise too_many_locks(self.config.max_locks)
+        holders = {} if failed.holder is None else {failed.ticket.id: failed.holder}
+        fresh = Board([failed.ticket], holders, lock_ttl=self.board.lock_ttl, max_locks=self.board.max_locks)
+        return rule(fresh, now)  # raises the precise refusal, or the change the database allows now
 
-    def _commit(self, changes: list[tuple[Ticket, str | None, Callable[[int], Event]]]) -> None:
-        first = self.seq + 1
-        self.store.save([(ticket, holder) for ticket, holder, _ in changes], self.seq + len(changes))
-        for offset, (ticket, holder, make_event) in enumerate(changes):
-            self.board.apply(ticket, holder)
-            self.seq = first + offset
-            self.broadcaster.publish(make_event(self.seq))
+    async def _delivered(self, event: LoggedEvent) -> Ticket:
+        self.follower.offer([event])
+        await self.follower.reached(event.seq)
+        return event.ticket
 
-    def _check_assignee(self, assignee: uuid.UUID | None) -> None:
+    async def _deliver_all(self, events: list[LoggedEvent]) -> None:
+        if events:
+            self.follower.offer(events)
+            await self.follower.reached(events[-1].seq)
+
+    async def _check_assignee(self, assignee: uuid.UUID | None) -> None:
         if assignee is None:
             return
-        record = self.store.user_by_id(assignee)
+        record = await self.store.user_by_id(assignee)
         if record is None or record.disabled:
             raise Rejected(ErrorCode.BAD_REQUEST, f"No active user has the id {assignee}.", detail="$.assignee")
 
-    # --- sessions: locks outlive a dropped connection for the grace period -------
+    # --- sessions: liveness is shared, so a dropped session keeps its locks while any replica has it -----
 
-    def attach(self, session_id: str) -> None:
-        self._connections[session_id] += 1
-        timer = self._grace.pop(session_id, None)
-        if timer is not None:
-            timer.cancel()
+    async def attach(self, session_id: str) -> None:
+        self._live[session_id] += 1
+        self._last_seen.pop(session_id, None)
+        if self._live[session_id] == 1:
+            await self.store.heartbeat(self.replica, [session_id], self.now())
 
     def detach(self, session_id: str) -> None:
-        self._connections[session_id] -= 1
-        if self._connections[session_id] <= 0:
-            del self._connections[session_id]
-            self._start_grace(session_id)
+        self._live[session_id] -= 1
+        if self._live[session_id] <= 0:
+            del self._live[session_id]
+            self._last_seen[session_id] = self.now()
 
-    def end_session(self, session_id: str) -> None:
-        """Logout: the session's locks go at once."""
-        timer = self._grace.pop(session_id, None)
-        if timer is not None:
-            timer.cancel()
-        self._release(self.board.held_by_session(session_id), UnlockReason.RELEASED)
+    # --- upkeep: one loop per replica ------------------------------------------------------------
 
-    def start_grace_for_orphans(self) -> None:
-        """After a restart no session is connected: give each lock holder the grace period to resume."""
-        for session_id in self.board.sessions_holding_locks():
-            if session_id not in self._connections:
-                self._start_grace(session_id)
+    async def sync_clock(self) -> None:
+        self._offset = await self.store.clock_offset()
 
-    def _start_grace(self, session_id: str) -> None:
-        if not self.board.held_by_session(session_id) or session_id in self._grace:
-            return
-        loop = asyncio.get_running_loop()
-        self._grace[session_id] = loop.call_later(self._grace_s, self._grace_over, session_id)
+    async def sweep(self) -> None:
+        """Release every lease that has run out (claimed in the write: once, however many replicas sweep)."""
+        await self._deliver_all(await self.store.release_expired(self.now()))
 
-    def _grace_over(self, session_id: str) -> None:
-        self._grace.pop(session_id, None)
-        if session_id in self._connections:
-            return
-        try:
-            self._release(self.board.held_by_session(session_id), UnlockReason.DISCONNECTED)
-        except Exception:
-            log.exception("releasing the locks of a dropped session failed")
+    async def beat(self) -> None:
+        """Tell the database which sessions live here; release the locks of sessions no replica has had for
+        the grace period."""
+        now = self.now()
+        dropped, self._last_seen = self._last_seen, {}
+        for session_id, at in dropped.items():
+            await self.store.heartbeat(self.replica, [session_id], at)
+        await self.store.heartbeat(self.replica, list(self._live), now)
+        grace = timedelta(seconds=self.config.lock_grace_s)
+        await self._deliver_all(await self.store.release_orphans(now, grace))
 
-    def stop(self) -> None:
-        for timer in self._grace.values():
-            timer.cancel()
-        self._grace.clear()
+    async def maintain(self) -> None:
+        """Sweep every `sweep_interval_s`; beat every few seconds; resync the clock every minute. Never returns."""
+        interval = self.config.sweep_interval_s
+        beat_every = max(1, round(min(5.0, self.config.lock_grace_s / 3) / interval))
+        clock_every = max(1, round(60 / interval))
+        tick = 0
+        while True:
+            await asyncio.sleep(interval)
+            tick += 1
+            jobs = ((True, self.sweep), (tick % beat_every == 0, self.beat), (tick % clock_every == 0, self.sync_clock))
+            for due, job in jobs:
+                if due:
+                    try:
+                        await job()
+                    except Exception:
+                        log.exception("%s failed; trying again later", job.__name__)
 
-
-def _unlocked(ticket_id: uuid.UUID, reason: UnlockReason) -> Callable[[int], Event]:
-    return lambda seq: TicketUnlocked(seq=seq, ticket_id=ticket_id, reason=reason)
+    async def stop(self) -> None:
+        """Shutting down: the sessions connected here were seen until now."""
+        with contextlib.suppress(Exception):
+            await self.store.heartbeat(self.replica, list(self._live), self.now())

@@ -39,6 +39,7 @@ Email = Annotated[str, Meta(min_length=3, max_length=EMAIL_MAX, pattern=r"^[^@\s
 Password = Annotated[str, Meta(min_length=1, max_length=PASSWORD_MAX)]
 Token = Annotated[str, Meta(min_length=1, max_length=TOKEN_MAX)]
 UserName = Annotated[str, Meta(min_length=1, max_length=NAME_MAX)]
+Epoch = Annotated[str, Meta(max_length=64, description="Identifies the event log; changes when it starts over.")]
 Fence = Annotated[int, Meta(ge=0, description="The grant of a ticket's lock; grows with every new grant.")]
 
 
@@ -69,6 +70,13 @@ class UnlockReason(enum.StrEnum):
     """The holder's connection dropped and did not resume within the grace period."""
     BROKEN = "broken"
     """An admin forced it open."""
+
+
+class HistoryKind(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    LOCKED = "locked"
+    UNLOCKED = "unlocked"
 
 
 class ErrorCode(enum.StrEnum):
@@ -153,6 +161,9 @@ class Request(Message):
 class Login(Request):
     email: Email
     password: Password
+    last_seq: Seq | None = None
+    """The last event the client already has (with ``epoch``): the server replays what came after."""
+    epoch: Epoch | None = None
     needs_auth: ClassVar[bool] = False
 
     def __repr__(self) -> str:  # never print the password, not even in a debugger or a log line
@@ -161,6 +172,9 @@ class Login(Request):
 
 class Resume(Request):
     token: Token
+    last_seq: Seq | None = None
+    """The last event the client already has (with ``epoch``): the server replays what came after."""
+    epoch: Epoch | None = None
     needs_auth: ClassVar[bool] = False
 
     def __repr__(self) -> str:
@@ -219,6 +233,12 @@ class UnlockTicket(Request):
     force: bool = False
 
 
+class GetHistory(Request):
+    """A ticket's changes from the event log, oldest first (the audit trail)."""
+
+    ticket_id: uuid.UUID
+
+
 ClientMessage = (
     Login
     | Resume
@@ -230,6 +250,7 @@ ClientMessage = (
     | RenewLock
     | UpdateTicket
     | UnlockTicket
+    | GetHistory
 )
 
 
@@ -246,6 +267,13 @@ class Welcome(Reply):
     lock_ttl_s: float
     server_version: str
     protocol_version: int = PROTOCOL_VERSION
+    epoch: Epoch = ""
+    """The log's identity: a ``last_seq`` is only meaningful with the epoch it was read in."""
+    seq: Seq = 0
+    """Every event after this one follows on this connection, in order."""
+    resumed: bool = False
+    """The events after the ``last_seq`` sent follow (``seq`` is that ``last_seq``): keep the table you have.
+    False: fetch ``AllTickets`` (the log no longer holds what you missed, or you named no ``last_seq``)."""
 
     def __repr__(self) -> str:
         return f"Welcome(rid={self.rid!r}, user={self.user!r}, token='***', lock_ttl_s={self.lock_ttl_s!r})"
@@ -259,6 +287,29 @@ class AllTickets(Reply):
 
 class Users(Reply):
     users: list[User]
+
+
+class FieldChange(_Record):
+    field: str
+    old: str | None
+    new: str | None
+
+
+class HistoryEntry(_Record):
+    seq: Seq
+    at: datetime
+    actor: uuid.UUID | None
+    """Who made the change; null for the server's own (a lease that ran out, a session that dropped)."""
+    kind: HistoryKind
+    changes: list[FieldChange] = []
+    """For ``created`` and ``updated``: each field that changed, with its value before and after."""
+    reason: UnlockReason | None = None
+    """For ``unlocked``."""
+
+
+class History(Reply):
+    ticket_id: uuid.UUID
+    entries: list[HistoryEntry]
 
 
 class Ack(Reply):
@@ -304,7 +355,7 @@ class TicketUnlocked(Event):
 
 
 ServerEvent = TicketCreated | TicketUpdated | TicketLocked | TicketUnlocked
-ServerMessage = Welcome | AllTickets | Users | Ack | Error | ServerEvent
+ServerMessage = Welcome | AllTickets | Users | History | Ack | Error | ServerEvent
 
 __all__ = [
     "UNSET",
@@ -316,8 +367,13 @@ __all__ = [
     "Error",
     "ErrorCode",
     "Event",
+    "FieldChange",
+    "GetHistory",
     "GetTickets",
     "GetUsers",
+    "History",
+    "HistoryEntry",
+    "HistoryKind",
     "Lock",
     "LockTicket",
     "Login",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 from dataclasses import dataclass, replace
@@ -13,7 +14,7 @@ from lesbillets_server.app import RunningServer, run_server
 from lesbillets_server.auth import add_user
 from lesbillets_server.config import ServerConfig
 from lesbillets_server.service import Clock, TicketService, utc_now
-from lesbillets_server.store import SqliteStore
+from lesbillets_server.storage import SqliteStore
 from protocol.messages import Role
 
 
@@ -33,12 +34,16 @@ AGENTS = (ALICE, BOB, ADMIN)
 
 def make_template_db(path: Path) -> Path:
     """A database with the three test users (argon2 hashing is slow on purpose, so do it once a session)."""
-    store = SqliteStore(path)
-    try:
-        for agent in AGENTS:
-            add_user(store, agent.email, agent.name, agent.password, agent.role)
-    finally:
-        store.close()
+
+    async def fill() -> None:
+        store = SqliteStore(path)
+        try:
+            for agent in AGENTS:
+                await add_user(store, agent.email, agent.name, agent.password, agent.role)
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
     return path
 
 

@@ -9,7 +9,7 @@ tests/server/test_store_contract.py runs every method and rule against both engi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -22,6 +22,8 @@ class Store(Protocol):
     """"sqlite" or "postgresql"."""
     shared: bool
     """Several servers may share it (PostgreSQL): events reach a replica through the log, not the process."""
+    where: str
+    """The database, for people: a file path, or the URL without its password."""
 
     async def close(self) -> None: ...
 
@@ -35,7 +37,9 @@ class Store(Protocol):
 
     # --- ticket changes: each one transaction, appending its events to the log ------------------
 
-    async def create_ticket(self, ticket: Ticket, now: datetime) -> LoggedEvent: ...
+    async def create_tickets(self, tickets: Sequence[Ticket], now: datetime) -> list[LoggedEvent]:
+        """Add new tickets (one, or an import) in one transaction."""
+        ...
 
     async def change(self, change: TicketChange, now: datetime) -> LoggedEvent:
         """Apply a guarded change; raises `GuardFailed` (with the row as it is) when the guard does not hold."""
@@ -59,8 +63,12 @@ class Store(Protocol):
 
     async def events_after(self, seq: int, limit: int) -> list[LoggedEvent]: ...
 
-    async def history(self, ticket_id: uuid.UUID) -> list[LoggedEvent]:
-        """The ticket's events, oldest first."""
+    def wakeups(self) -> AsyncIterator[None]:
+        """Yields whenever another server may have appended to the log (never, for a store only one server uses)."""
+        ...
+
+    async def history(self, ticket_id: uuid.UUID, limit: int) -> list[LoggedEvent]:
+        """The ticket's newest `limit` events but lease renewals, oldest first."""
         ...
 
     async def trim_log(self, before: datetime) -> int:

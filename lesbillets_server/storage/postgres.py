@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -22,13 +23,15 @@ from psycopg_pool import AsyncConnectionPool
 from lesbillets_server.errors import GuardFailed, StoreError
 from lesbillets_server.storage import schema
 from lesbillets_server.storage.records import (
-    EventKind,
     Loaded,
     LoggedEvent,
     SessionRecord,
     TicketChange,
     UserRecord,
+    created,
     encode_ticket,
+    logged,
+    released_by_server,
     with_fence,
 )
 from lesbillets_server.storage.sql import (
@@ -144,13 +147,14 @@ class PostgresStore:
 
     # --- ticket changes -------------------------------------------------------------------------
 
-    async def create_ticket(self, ticket: Ticket, now: datetime) -> LoggedEvent:
+    async def create_tickets(self, tickets: Sequence[Ticket], now: datetime) -> list[LoggedEvent]:
         async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute(
-                f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})",
-                ticket_values(ticket, None),
-            )
-            return await self._append(conn, EventKind.CREATED, ticket, None, ticket.created_by, now, None)
+            async with conn.cursor() as cursor:
+                await cursor.executemany(
+                    f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})",
+                    [ticket_values(ticket, None) for ticket in tickets],
+                )
+            return await self._append(conn, [created(ticket, now) for ticket in tickets])
 
     async def change(self, change: TicketChange, now: datetime) -> LoggedEvent:
         guard = change.guard
@@ -174,7 +178,7 @@ class PostgresStore:
                 raise GuardFailed(*await self._current(conn, ticket.id))
             if ticket.lock is not None:
                 ticket = with_fence(ticket, int(row[0]))
-            return await self._append(conn, change.kind, ticket, change.holder, change.actor, now, change.reason)
+            return (await self._append(conn, [logged(change, ticket, now)]))[0]
 
     async def release_expired(self, now: datetime) -> list[LoggedEvent]:
         return await self._release(
@@ -197,7 +201,7 @@ class PostgresStore:
                 f"UPDATE tickets SET {UNLOCK_FIELDS} WHERE {where} RETURNING {TICKET_COLUMNS}", params
             )
             released = [ticket_from_row(row, new_uuid, _time)[0] for row in await cursor.fetchall()]
-            return [await self._append(conn, EventKind.UNLOCKED, t, None, None, now, reason) for t in released]
+            return await self._append(conn, [released_by_server(ticket, reason, now) for ticket in released])
 
     async def heartbeat(self, replica: str, sessions: Collection[str], now: datetime) -> None:
         async with self._pool.connection() as conn, conn.transaction():
@@ -209,35 +213,39 @@ class PostgresStore:
                 )
             await conn.execute("DELETE FROM session_liveness WHERE seen_at < %s", (now - timedelta(days=1),))
 
-    async def _append(
-        self,
-        conn: psycopg.AsyncConnection[Any],
-        kind: EventKind,
-        ticket: Ticket,
-        holder: str | None,
-        actor: uuid.UUID | None,
-        now: datetime,
-        reason: UnlockReason | None,
-    ) -> LoggedEvent:
+    async def _append(self, conn: psycopg.AsyncConnection[Any], events: list[LoggedEvent]) -> list[LoggedEvent]:
+        """Give the events the next seqs and add them to the log, in this transaction (the head row's lock is
+        taken here, last, and held until the commit)."""
+        if not events:
+            return []
         cursor = await conn.execute(
-            "WITH head AS (UPDATE log_head SET seq = seq + 1 WHERE id = 1 RETURNING seq),"
+            "WITH head AS (UPDATE log_head SET seq = seq + %s WHERE id = 1 RETURNING seq),"
             " wake AS (SELECT pg_notify(%s, ''))"
-            f" INSERT INTO events (ticket_id, {EVENT_COLUMNS})"
-            " SELECT %s, head.seq, %s, %s, %s, %s, %s, %s FROM head, wake RETURNING seq",
-            (
-                self._channel,
-                ticket.id,
-                kind.value,
-                None if reason is None else reason.value,
-                actor,
-                now,
-                holder,
-                encode_ticket(ticket),
-            ),
+            " SELECT head.seq FROM head, wake",
+            (len(events), self._channel),
         )
         row = await cursor.fetchone()
         assert row is not None
-        return LoggedEvent(seq=int(row[0]), kind=kind, ticket=ticket, holder=holder, actor=actor, at=now, reason=reason)
+        last = int(row[0])
+        numbered = [replace(event, seq=last - len(events) + n) for n, event in enumerate(events, 1)]
+        async with conn.cursor() as insert:
+            await insert.executemany(
+                f"INSERT INTO events (ticket_id, {EVENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        e.ticket.id,
+                        e.seq,
+                        e.kind.value,
+                        None if e.reason is None else e.reason.value,
+                        e.actor,
+                        e.at,
+                        e.holder,
+                        encode_ticket(e.ticket),
+                    )
+                    for e in numbered
+                ],
+            )
+        return numbered
 
     async def _current(
         self, conn: psycopg.AsyncConnection[Any], ticket_id: uuid.UUID
@@ -252,8 +260,13 @@ class PostgresStore:
             f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > %s ORDER BY seq LIMIT %s", seq, limit
         )
 
-    async def history(self, ticket_id: uuid.UUID) -> list[LoggedEvent]:
-        return await self._events(f"SELECT {EVENT_COLUMNS} FROM events WHERE ticket_id = %s ORDER BY seq", ticket_id)
+    async def history(self, ticket_id: uuid.UUID, limit: int) -> list[LoggedEvent]:
+        newest_first = await self._events(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE ticket_id = %s AND kind <> 'renewed' ORDER BY seq DESC LIMIT %s",
+            ticket_id,
+            limit,
+        )
+        return newest_first[::-1]
 
     async def _events(self, query: str, *params: Any) -> list[LoggedEvent]:
         async with self._pool.connection() as conn:

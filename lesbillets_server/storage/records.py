@@ -144,3 +144,22 @@ class Loaded:
     """Changes when the log starts over (a new database): seqs from another epoch mean nothing here."""
     log_start: int
     """The oldest seq the log still holds (seq + 1 when it holds none): resume needs seq ≥ log_start - 1."""
+
+
+# --- the log rows a change appends (seq 0 until the store numbers them) ------------------------
+
+
+def created(ticket: Ticket, now: datetime) -> LoggedEvent:
+    return LoggedEvent(seq=0, kind=EventKind.CREATED, ticket=ticket, holder=None, actor=ticket.created_by, at=now)
+
+
+def logged(change: TicketChange, ticket: Ticket, now: datetime) -> LoggedEvent:
+    """The row for a change, with the ticket as written (its fence set by the store)."""
+    return LoggedEvent(
+        seq=0, kind=change.kind, ticket=ticket, holder=change.holder, actor=change.actor, at=now, reason=change.reason
+    )
+
+
+def released_by_server(ticket: Ticket, reason: UnlockReason, now: datetime) -> LoggedEvent:
+    """A lock the server let go of (a lease that ran out, a session that ended or dropped)."""
+    return LoggedEvent(seq=0, kind=EventKind.UNLOCKED, ticket=ticket, holder=None, actor=None, at=now, reason=reason)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,15 @@ from lesbillets_server.config import MEMORY_DB
 from lesbillets_server.errors import GuardFailed, StoreError
 from lesbillets_server.storage import schema
 from lesbillets_server.storage.records import (
-    EventKind,
     Loaded,
     LoggedEvent,
     SessionRecord,
     TicketChange,
     UserRecord,
+    created,
     encode_ticket,
+    logged,
+    released_by_server,
     with_fence,
 )
 from lesbillets_server.storage.sql import (
@@ -128,13 +131,13 @@ class SqliteStore:
 
     # --- ticket changes -------------------------------------------------------------------------
 
-    async def create_ticket(self, ticket: Ticket, now: datetime) -> LoggedEvent:
+    async def create_tickets(self, tickets: Sequence[Ticket], now: datetime) -> list[LoggedEvent]:
         with self._transaction() as db:
-            db.execute(
+            db.executemany(
                 f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join('?' * 16)})",
-                [_value(v) for v in ticket_values(ticket, None)],
+                [[_value(v) for v in ticket_values(ticket, None)] for ticket in tickets],
             )
-            return self._append(db, EventKind.CREATED, ticket, None, ticket.created_by, now, None)
+            return self._append(db, [created(ticket, now) for ticket in tickets])
 
     async def change(self, change: TicketChange, now: datetime) -> LoggedEvent:
         guard = change.guard
@@ -153,7 +156,7 @@ class SqliteStore:
                 raise GuardFailed(*self._current(db, ticket.id))
             if ticket.lock is not None:
                 ticket = with_fence(ticket, row[0])
-            return self._append(db, change.kind, ticket, change.holder, change.actor, now, change.reason)
+            return self._append(db, [logged(change, ticket, now)])[0]
 
     async def release_expired(self, now: datetime) -> list[LoggedEvent]:
         return self._release("lock_session IS NOT NULL AND lock_expires_at <= ?", [ts(now)], UnlockReason.EXPIRED, now)
@@ -171,7 +174,7 @@ class SqliteStore:
         with self._transaction() as db:
             rows = db.execute(f"UPDATE tickets SET {UNLOCK_FIELDS} WHERE {where} RETURNING {TICKET_COLUMNS}", params)
             released = [ticket_from_row(row, new_uuid, _time)[0] for row in rows.fetchall()]
-            return [self._append(db, EventKind.UNLOCKED, t, None, None, now, reason) for t in released]
+            return self._append(db, [released_by_server(ticket, reason, now) for ticket in released])
 
     async def heartbeat(self, replica: str, sessions: Collection[str], now: datetime) -> None:
         with self._transaction() as db:
@@ -181,31 +184,29 @@ class SqliteStore:
             )
             db.execute("DELETE FROM session_liveness WHERE seen_at < ?", (ts(now - timedelta(days=1)),))
 
-    def _append(
-        self,
-        db: sqlite3.Connection,
-        kind: EventKind,
-        ticket: Ticket,
-        holder: str | None,
-        actor: uuid.UUID | None,
-        now: datetime,
-        reason: UnlockReason | None,
-    ) -> LoggedEvent:
-        (seq,) = db.execute("UPDATE log_head SET seq = seq + 1 RETURNING seq").fetchone()
-        db.execute(
+    def _append(self, db: sqlite3.Connection, events: list[LoggedEvent]) -> list[LoggedEvent]:
+        """Give the events the next seqs and add them to the log, in this transaction."""
+        if not events:
+            return []
+        (last,) = db.execute("UPDATE log_head SET seq = seq + ? RETURNING seq", (len(events),)).fetchone()
+        numbered = [replace(event, seq=last - len(events) + n) for n, event in enumerate(events, 1)]
+        db.executemany(
             f"INSERT INTO events (ticket_id, {EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                str(ticket.id),
-                seq,
-                kind.value,
-                None if reason is None else reason.value,
-                None if actor is None else str(actor),
-                ts(now),
-                holder,
-                encode_ticket(ticket),
-            ),
+            [
+                (
+                    str(e.ticket.id),
+                    e.seq,
+                    e.kind.value,
+                    None if e.reason is None else e.reason.value,
+                    None if e.actor is None else str(e.actor),
+                    ts(e.at),
+                    e.holder,
+                    encode_ticket(e.ticket),
+                )
+                for e in numbered
+            ],
         )
-        return LoggedEvent(seq=seq, kind=kind, ticket=ticket, holder=holder, actor=actor, at=now, reason=reason)
+        return numbered
 
     def _current(self, db: sqlite3.Connection, ticket_id: uuid.UUID) -> tuple[Ticket | None, str | None]:
         row = db.execute(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (str(ticket_id),)).fetchone()
@@ -217,11 +218,16 @@ class SqliteStore:
         rows = self._db.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
         return [event_from_row(row, new_uuid, _time) for row in rows]
 
-    async def history(self, ticket_id: uuid.UUID) -> list[LoggedEvent]:
+    async def wakeups(self) -> AsyncIterator[None]:
+        return  # one server owns the file: its own commits are all there is
+        yield
+
+    async def history(self, ticket_id: uuid.UUID, limit: int) -> list[LoggedEvent]:
         rows = self._db.execute(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE ticket_id = ? ORDER BY seq", (str(ticket_id),)
-        )
-        return [event_from_row(row, new_uuid, _time) for row in rows]
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE ticket_id = ? AND kind <> 'renewed' ORDER BY seq DESC LIMIT ?",
+            (str(ticket_id), limit),
+        ).fetchall()
+        return [event_from_row(row, new_uuid, _time) for row in reversed(rows)]
 
     async def trim_log(self, before: datetime) -> int:
         with self._transaction() as db:

@@ -21,8 +21,13 @@ from protocol.messages import (
     CreateTicket,
     Error,
     ErrorCode,
+    FieldChange,
+    GetHistory,
     GetTickets,
     GetUsers,
+    History,
+    HistoryEntry,
+    HistoryKind,
     Lock,
     LockTicket,
     Login,
@@ -72,6 +77,9 @@ TICKET = Ticket(
 CLIENT_SAMPLES: list[ClientMessage] = [
     Login(rid=1, email="alice@example.com", password="secret"),
     Resume(rid=2, token="tok"),
+    Resume(rid=2, token="tok", last_seq=41, epoch="3f2a"),
+    Login(rid=1, email="alice@example.com", password="secret", last_seq=0, epoch="3f2a"),
+    GetHistory(rid=12, ticket_id=TICKET_ID),
     Logout(rid=3),
     GetTickets(rid=4),
     GetUsers(rid=5),
@@ -79,12 +87,30 @@ CLIENT_SAMPLES: list[ClientMessage] = [
     CreateTicket(rid=7, title="minimal"),
     LockTicket(rid=8, ticket_id=TICKET_ID),
     RenewLock(rid=9, ticket_id=TICKET_ID),
+    RenewLock(rid=9, ticket_id=TICKET_ID, fence=7),
     UpdateTicket(rid=10, ticket_id=TICKET_ID, version=1, status=Status.CLOSED, assignee=None),
     UpdateTicket(rid=11, ticket_id=TICKET_ID, version=2, title="new", description="", priority=Priority.LOW),
     UnlockTicket(rid=RID_MAX, ticket_id=TICKET_ID, force=True),
 ]
 SERVER_SAMPLES: list[ServerMessage] = [
     Welcome(rid=1, user=USER, token="tok", lock_ttl_s=180.0, server_version="0.1.0"),
+    Welcome(
+        rid=1, user=USER, token="tok", lock_ttl_s=180.0, server_version="0.1.0", epoch="3f2a", seq=41, resumed=True
+    ),
+    History(
+        rid=13,
+        ticket_id=TICKET_ID,
+        entries=[
+            HistoryEntry(
+                seq=1,
+                at=NOW,
+                actor=ALICE_ID,
+                kind=HistoryKind.CREATED,
+                changes=[FieldChange(field="title", old=None, new="t")],
+            ),
+            HistoryEntry(seq=9, at=NOW, actor=None, kind=HistoryKind.UNLOCKED, reason=UnlockReason.EXPIRED),
+        ],
+    ),
     AllTickets(rid=2, seq=41, tickets=[TICKET, msgspec.structs.replace(TICKET, lock=None, assignee=None)]),
     AllTickets(rid=3, seq=0, tickets=[]),
     Users(rid=4, users=[USER]),

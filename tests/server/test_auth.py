@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from lesbillets_server.auth import disable_user, set_password
-from lesbillets_server.store import SqliteStore
+from lesbillets_server.storage import SqliteStore
 from protocol.messages import (
     Ack,
     AllTickets,
@@ -113,11 +113,11 @@ async def test_password_change_or_disable_ends_sessions(server: ServerHarness, c
     store = SqliteStore(server.config.db)
     try:
         if change == "passwd":
-            set_password(store, BOB.email, "new-password")
+            await set_password(store, BOB.email, "new-password")
         else:
-            disable_user(store, BOB.email)
+            await disable_user(store, BOB.email)
     finally:
-        store.close()
+        await store.close()
     async with wire(server.url) as peer:
         reply = await peer.request(Resume(rid=1, token=welcome.token))
         assert isinstance(reply, Error)

@@ -103,12 +103,12 @@ def unlock(ticket: Ticket, session: str) -> TicketChange:
 
 
 async def created(store: Store, title: str = "Printer jams") -> Ticket:
-    return (await store.create_ticket(new_ticket(title), T0)).ticket
+    return (await store.create_tickets([new_ticket(title)], T0))[0].ticket
 
 
 async def test_create_appends_the_first_event(store: Store) -> None:
     """A new ticket is stored and logged as seq 1, and a reload sees both."""
-    event = await store.create_ticket(new_ticket(), T0)
+    event = (await store.create_tickets([new_ticket()], T0))[0]
     assert event.seq == 1 and event.kind is EventKind.CREATED
     assert event.wire() == TicketCreated(seq=1, ticket=event.ticket)
     loaded = await store.load()
@@ -231,29 +231,38 @@ async def test_release_session_frees_every_lock_of_the_session(store: Store) -> 
 
 async def test_seq_is_gap_free_under_concurrent_writers(store: Store) -> None:
     """Forty changes committed at once take seq 1..40, and the log returns them in that order."""
-    events = await asyncio.gather(*(store.create_ticket(new_ticket(f"t{i}"), T0) for i in range(40)))
-    assert sorted(e.seq for e in events) == list(range(1, 41))
+    events = await asyncio.gather(*(store.create_tickets([new_ticket(f"t{i}")], T0) for i in range(40)))
+    assert sorted(e.seq for [e] in events) == list(range(1, 41))
     logged = await store.events_after(0, 100)
     assert [e.seq for e in logged] == list(range(1, 41))
     assert [e.seq for e in await store.events_after(30, 5)] == [31, 32, 33, 34, 35]
 
 
 async def test_history_is_the_tickets_events_oldest_first(store: Store) -> None:
-    """GetHistory reads the log: each change of one ticket with its actor and time."""
+    """GetHistory reads the log: each change of one ticket with its actor and time, renewals left out."""
     ticket = await created(store)
     await created(store, "another")
     locked = (await store.change(grant(ticket, ALICE, "s-alice"), T0)).ticket
-    await store.change(edit(locked, "s-alice", title="Printer jams on duplex"), T0 + timedelta(seconds=5))
-    history = await store.history(ticket.id)
+    assert locked.lock is not None
+    renewed = msgspec.structs.replace(locked, lock=msgspec.structs.replace(locked.lock, expires_at=T0 + 2 * TTL))
+    await store.change(
+        TicketChange(
+            ticket=renewed, holder="s-alice", guard=Guard(holder="s-alice"), kind=EventKind.RENEWED, actor=ALICE.id
+        ),
+        T0,
+    )
+    await store.change(edit(renewed, "s-alice", title="Printer jams on duplex"), T0 + timedelta(seconds=5))
+    history = await store.history(ticket.id, 100)
     assert [e.kind for e in history] == [EventKind.CREATED, EventKind.LOCKED, EventKind.UPDATED]
+    assert [e.kind for e in await store.history(ticket.id, 2)] == [EventKind.LOCKED, EventKind.UPDATED]
     assert history[-1].ticket.title == "Printer jams on duplex" and history[-1].actor == ALICE.id
     assert history[-1].at == T0 + timedelta(seconds=5)
 
 
 async def test_trimming_the_log_moves_its_start(store: Store) -> None:
     """Retention forgets old events; the log's start tells a resuming client it is too late."""
-    await store.create_ticket(new_ticket("old"), T0)
-    await store.create_ticket(new_ticket("new"), T0 + timedelta(days=40))
+    await store.create_tickets([new_ticket("old")], T0)
+    await store.create_tickets([new_ticket("new")], T0 + timedelta(days=40))
     assert await store.trim_log(T0 + timedelta(days=30)) == 1
     loaded = await store.load()
     assert (loaded.seq, loaded.log_start) == (2, 2)
@@ -330,7 +339,7 @@ async def test_a_version_one_sqlite_database_is_migrated(tmp_path: Path) -> None
     loaded = await store.load()
     assert loaded.seq == 41 and loaded.log_start == 42
     assert loaded.tickets[0].version == 3 and loaded.tickets[0].lock is not None
-    event = await store.create_ticket(new_ticket("new"), T0)
+    [event] = await store.create_tickets([new_ticket("new")], T0)
     assert event.seq == 42
     assert await store.release_expired(T0 + TTL + timedelta(seconds=1))  # the old lease compares as a time
     await store.close()

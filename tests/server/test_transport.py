@@ -163,7 +163,7 @@ async def test_store_failure_closes_1011_without_changing_state(server: ServerHa
     async with wire(server.url, login=ALICE) as alice:
         tid = await create(alice)
         alice.events.clear()
-        server.service.store.close()  # the disk is gone, as far as the server can tell
+        await server.service.store.close()  # the disk is gone, as far as the server can tell
         reply = await alice.request(LockTicket(rid=alice.rid(), ticket_id=tid))
         assert isinstance(reply, Error)
         assert reply.code is ErrorCode.INTERNAL
