@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.pg import pg_url  # noqa: F401  (a fixture: a fresh PostgreSQL schema, or a clear skip)
 from tests.support import ServerHarness, make_template_db
 
 ServerFactory = Callable[..., Awaitable[ServerHarness]]

@@ -14,7 +14,7 @@ from lesbillets_server.app import RunningServer, run_server
 from lesbillets_server.auth import add_user
 from lesbillets_server.config import ServerConfig
 from lesbillets_server.service import Clock, TicketService, utc_now
-from lesbillets_server.storage import SqliteStore
+from lesbillets_server.storage import open_store
 from protocol.messages import Role
 
 
@@ -32,18 +32,19 @@ ADMIN = Agent("admin@example.com", "admin-password", "Camille Admin", Role.ADMIN
 AGENTS = (ALICE, BOB, ADMIN)
 
 
+async def add_test_users(db: str) -> None:
+    """The three test users, in any database (argon2 hashing is slow on purpose: do it once per database)."""
+    store = await open_store(db)
+    try:
+        for agent in AGENTS:
+            await add_user(store, agent.email, agent.name, agent.password, agent.role)
+    finally:
+        await store.close()
+
+
 def make_template_db(path: Path) -> Path:
-    """A database with the three test users (argon2 hashing is slow on purpose, so do it once a session)."""
-
-    async def fill() -> None:
-        store = SqliteStore(path)
-        try:
-            for agent in AGENTS:
-                await add_user(store, agent.email, agent.name, agent.password, agent.role)
-        finally:
-            await store.close()
-
-    asyncio.run(fill())
+    """A SQLite database with the three test users, made once a session and copied for each server."""
+    asyncio.run(add_test_users(str(path)))
     return path
 
 
@@ -63,11 +64,16 @@ class ManualClock:
 class ServerHarness:
     """A real server on 127.0.0.1 with a real SQLite file; stop/restart keep the port and the file."""
 
-    def __init__(self, template: Path, directory: Path, clock: Clock = utc_now, **overrides: Any) -> None:
+    def __init__(
+        self, template: Path | None, directory: Path, clock: Clock = utc_now, db: str | None = None, **overrides: Any
+    ) -> None:
+        """Serve a copy of `template` in `directory`, or the database `db` as it is (a replica of a shared one)."""
         self.clock = clock
-        db = directory / "lesbillets.db"
-        shutil.copyfile(template, db)
-        self.config = replace(ServerConfig(), host="127.0.0.1", port=0, db=str(db), **overrides)
+        if db is None:
+            assert template is not None
+            db = str(directory / "lesbillets.db")
+            shutil.copyfile(template, db)
+        self.config = replace(ServerConfig(), host="127.0.0.1", port=0, db=db, **overrides)
         self._stack: contextlib.AsyncExitStack | None = None
         self._running: RunningServer | None = None
 

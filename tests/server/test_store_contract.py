@@ -28,7 +28,6 @@ from protocol.messages import (
     UnlockReason,
     User,
 )
-from tests.pg import pg_url  # noqa: F401  (fixture)
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TTL = timedelta(seconds=180)

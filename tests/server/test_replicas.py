@@ -1,0 +1,162 @@
+"""Several servers on one PostgreSQL database: one truth, one seq order, shared leases and liveness."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from protocol.messages import (
+    Ack,
+    AllTickets,
+    CreateTicket,
+    Error,
+    ErrorCode,
+    GetTickets,
+    LockTicket,
+    Resume,
+    TicketCreated,
+    TicketLocked,
+    TicketUnlocked,
+    UnlockReason,
+    UpdateTicket,
+    Welcome,
+)
+from tests.server.wire import Wire, wire
+from tests.support import ALICE, BOB, ManualClock, ServerHarness, add_test_users
+
+Replicas = Callable[..., Awaitable[list[ServerHarness]]]
+
+
+@pytest.fixture
+async def replicas(pg_url: str, tmp_path: Path) -> AsyncIterator[Replicas]:
+    """Start n servers on one fresh PostgreSQL schema holding the test users; all stop at the end."""
+    await add_test_users(pg_url)
+    started: list[ServerHarness] = []
+
+    async def start(n: int, **overrides: Any) -> list[ServerHarness]:
+        servers = [ServerHarness(None, tmp_path, db=pg_url, **overrides) for _ in range(n)]
+        for server in servers:
+            await server.start()
+        started.extend(servers)
+        return servers
+
+    yield start
+    for server in started:
+        await server.stop()
+
+
+async def create(peer: Wire, title: str) -> Ack:
+    return await peer.expect(CreateTicket(rid=peer.rid(), title=title), Ack)
+
+
+async def test_a_lock_taken_on_one_replica_is_refused_on_another(replicas: Replicas) -> None:
+    """Bob on replica B sees Alice's lock from replica A live, and LockTicket on B names her."""
+    a, b = await replicas(2)
+    async with wire(a.url, login=ALICE) as alice, wire(b.url, login=BOB) as bob:
+        ticket = (await create(alice, "Printer")).ticket
+        assert ticket is not None
+        await alice.expect(LockTicket(rid=alice.rid(), ticket_id=ticket.id), Ack)
+        assert isinstance(await bob.next_event(), TicketCreated)
+        assert isinstance(await bob.next_event(), TicketLocked)
+        refused = await bob.request(LockTicket(rid=bob.rid(), ticket_id=ticket.id))
+        assert isinstance(refused, Error) and refused.code is ErrorCode.LOCKED
+        assert refused.lock is not None and refused.lock.user_name == ALICE.name
+
+
+async def test_racing_replicas_grant_one_lock(replicas: Replicas) -> None:
+    """Alice on A and Bob on B lock one ticket at the same instant: one wins, the other hears who."""
+    a, b = await replicas(2)
+    async with wire(a.url, login=ALICE) as alice, wire(b.url, login=BOB) as bob:
+        ticket = (await create(alice, "Contended")).ticket
+        assert ticket is not None
+        await bob.next_event()
+        replies = await asyncio.gather(
+            alice.request(LockTicket(rid=alice.rid(), ticket_id=ticket.id)),
+            bob.request(LockTicket(rid=bob.rid(), ticket_id=ticket.id)),
+        )
+        assert sorted(type(r).__name__ for r in replies) == ["Ack", "Error"]
+        error = next(r for r in replies if isinstance(r, Error))
+        assert error.code is ErrorCode.LOCKED
+
+
+async def test_changes_from_both_replicas_arrive_in_one_seq_order(replicas: Replicas) -> None:
+    """Twenty creations on A and twenty on B, interleaved: every client sees seq 1..40 with no gap, alike."""
+    a, b = await replicas(2)
+    async with wire(a.url, login=ALICE) as alice, wire(b.url, login=BOB) as bob:
+        async def twenty(peer: Wire, prefix: str) -> None:
+            for n in range(20):
+                await create(peer, f"{prefix}{n}")
+
+        await asyncio.gather(twenty(alice, "a"), twenty(bob, "b"))
+        seen_a = [await alice.next_event() for _ in range(40)]
+        seen_b = [await bob.next_event() for _ in range(40)]
+        assert [e.seq for e in seen_a] == [e.seq for e in seen_b] == list(range(1, 41))
+        assert seen_a == seen_b
+
+
+async def test_a_client_fails_over_and_resumes_on_another_replica(replicas: Replicas) -> None:
+    """Bob leaves replica A, misses changes, resumes on B with his last seq: exactly the missed events follow."""
+    a, b = await replicas(2)
+    async with wire(a.url) as bob:
+        welcome = await bob.login(BOB)
+        snapshot = await bob.expect(GetTickets(rid=bob.rid()), AllTickets)
+    async with wire(a.url, login=ALICE) as alice:
+        for n in range(3):
+            await create(alice, f"missed {n}")
+    async with wire(b.url) as again:
+        reply = await again.expect(
+            Resume(rid=again.rid(), token=welcome.token, last_seq=snapshot.seq, epoch=welcome.epoch), Welcome
+        )
+        assert reply.resumed and reply.epoch == welcome.epoch
+        events = [await again.next_event() for _ in range(3)]
+        assert [e.seq for e in events] == [snapshot.seq + 1, snapshot.seq + 2, snapshot.seq + 3]
+
+
+async def test_an_expired_lease_is_released_once_by_all_replicas(replicas: Replicas) -> None:
+    """Three replicas sweep the same expired lease: every client gets one TicketUnlocked(expired)."""
+    clock = ManualClock()
+    a, b, c = await replicas(3, clock=clock, lock_ttl_s=60, sweep_interval_s=0.02)
+    async with wire(a.url, login=ALICE) as alice, wire(c.url, login=BOB) as bob:
+        ticket = (await create(alice, "Lease")).ticket
+        assert ticket is not None
+        await alice.expect(LockTicket(rid=alice.rid(), ticket_id=ticket.id), Ack)
+        clock.advance(61)
+        for peer in (alice, bob):
+            events = [await peer.next_event() for _ in range(3)]
+            unlocked = [e for e in events if isinstance(e, TicketUnlocked)]
+            assert [e.reason for e in unlocked] == [UnlockReason.EXPIRED]
+        await create(alice, "after")  # a marker: anything between the unlock and it would be a second release
+        for peer in (alice, bob):
+            assert isinstance(await peer.next_event(), TicketCreated)
+    assert b.url
+
+
+async def test_a_session_alive_on_another_replica_keeps_its_locks(replicas: Replicas) -> None:
+    """Alice drops from A but stays on B: past the grace her lock holds; once she leaves B too, it goes."""
+    clock = ManualClock()
+    a, b = await replicas(2, clock=clock, lock_grace_s=3, sweep_interval_s=0.02)
+    async with wire(b.url, login=BOB) as bob:
+        async with wire(a.url) as alice_a:
+            welcome = await alice_a.login(ALICE)
+            ticket = (await create(alice_a, "Held")).ticket
+            assert ticket is not None
+            await alice_a.expect(LockTicket(rid=alice_a.rid(), ticket_id=ticket.id), Ack)
+            async with wire(b.url) as alice_b:
+                await alice_b.expect(Resume(rid=alice_b.rid(), token=welcome.token), Welcome)
+                await alice_a.ws.close()
+                clock.advance(10)  # well past the grace: B still has her
+                await bob.next_event()
+                await bob.next_event()
+                kept = await alice_b.expect(
+                    UpdateTicket(rid=alice_b.rid(), ticket_id=ticket.id, version=1, title="still mine"), Ack
+                )
+                assert kept.ticket is not None and kept.ticket.lock is not None
+        clock.advance(10)
+        event = await bob.next_event()
+        while not isinstance(event, TicketUnlocked):
+            event = await bob.next_event()
+        assert event.reason is UnlockReason.DISCONNECTED
