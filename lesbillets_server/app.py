@@ -18,13 +18,14 @@ from websockets.typing import Subprotocol
 
 from lesbillets_server.auth import Authenticator
 from lesbillets_server.broadcast import LocalBroadcaster
-from lesbillets_server.config import ServerConfig
+from lesbillets_server.config import MEMORY_DB, ServerConfig
 from lesbillets_server.connection import ConnectionHandler
 from lesbillets_server.dispatch import Dispatcher
 from lesbillets_server.http import process_request
 from lesbillets_server.outbox import Outbox
+from lesbillets_server.ownership import claim
 from lesbillets_server.service import Clock, TicketService, utc_now
-from lesbillets_server.storage import Store, open_store
+from lesbillets_server.storage import Store, is_postgres_url, open_store
 from protocol.codec import SUBPROTOCOLS
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,21 @@ async def run_server(
 
     `prepare` runs on the store before it is loaded (the CLI seeds demo data there).
     """
+    ownership = contextlib.ExitStack()
+    claimed = None
+    if not is_postgres_url(config.db) and config.db != MEMORY_DB:
+        claimed = ownership.enter_context(claim(config.db))
+    with ownership:
+        async with _serving(config, clock, prepare) as running:
+            if claimed is not None:
+                claimed.announce(running.url)
+            yield running
+
+
+@contextlib.asynccontextmanager
+async def _serving(
+    config: ServerConfig, clock: Clock, prepare: Callable[[Store], Awaitable[object]] | None
+) -> AsyncIterator[RunningServer]:
     store = await open_store(config.db, synchronous=config.synchronous)
     try:
         if prepare is not None:

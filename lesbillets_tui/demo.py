@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lesbillets_server.demo import DEMO_USERS
+from lesbillets_server.ownership import running_server
 
 DEMO_USER = "alice@example.com"
 DEMO_PASSWORDS = {email: password for email, _name, password, _role in DEMO_USERS}
@@ -41,8 +42,17 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def demo_server(data: Path, port: int | None = None) -> Iterator[str]:
-    """Run a demo server until the block ends; yields its ws:// URL."""
+    """Run a demo server until the block ends; yields its ws:// URL.
+
+    When a server already serves this demo database (another `make run`, or `make server`), join it instead:
+    a second server on the same SQLite file would refuse to start.
+    """
     data.mkdir(parents=True, exist_ok=True)
+    owner = running_server(str(data / "demo.db"))
+    if owner is not None and owner.get("url"):
+        print(f"Joining the demo server already running at {owner['url']} (pid {owner.get('pid')}).", file=sys.stderr)
+        yield str(owner["url"])
+        return
     port = port or free_port()
     log_path = data / "server.log"
     command = [
