@@ -78,6 +78,12 @@ def serve(
     rate_burst: Annotated[
         int, typer.Option(envvar="LESBILLETS_RATE_BURST", min=1, help="Requests at once before rate_limited.")
     ] = _DEFAULTS.rate_burst,
+    log_retention: Annotated[
+        float,
+        typer.Option(
+            envvar="LESBILLETS_LOG_RETENTION", min=0.01, help="Days the event log keeps events (resume, history)."
+        ),
+    ] = _DEFAULTS.log_retention_days,
     synchronous: Annotated[
         Synchronous,
         typer.Option(
@@ -111,6 +117,7 @@ def serve(
         max_message=max_message,
         rate_per_s=rate_limit,
         rate_burst=rate_burst,
+        log_retention_days=log_retention,
         synchronous=synchronous.value,
         certfile=certfile,
         keyfile=keyfile,

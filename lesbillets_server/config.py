@@ -35,6 +35,8 @@ class ServerConfig:
     backlog_bytes: int = 4 * 1024 * 1024
     """Unsent bytes a connection may owe before it is closed with 4000 (resync)."""
     session_ttl_s: float = 30 * 24 * 3600.0
+    log_retention_days: float = 30.0
+    """How long the event log keeps an event: a client away longer resumes from a snapshot; history is cut too."""
     sweep_interval_s: float = 1.0
     """How often expired leases are looked for."""
     synchronous: str = "normal"

@@ -65,6 +65,7 @@ class TicketService:
         self._offset = timedelta(0)
         self._live: Counter[str] = Counter()
         """Session id → this replica's connections of it."""
+        self._next_trim = datetime.min.replace(tzinfo=UTC)
         self._last_seen: dict[str, datetime] = {}
         """Sessions whose last connection here dropped, and when: told to the database once, at the next beat."""
 
@@ -82,6 +83,7 @@ class TicketService:
         follower = LogFollower(store, board, broadcaster.publish, seq=loaded.seq)
         service = cls(store, broadcaster, config, board, follower, epoch=loaded.epoch, clock=clock)
         await service.sync_clock()
+        await service.trim_log()  # on start, then hourly
         return service
 
     def now(self) -> datetime:
@@ -205,8 +207,17 @@ class TicketService:
         grace = timedelta(seconds=self.config.lock_grace_s)
         await self._deliver_all(await self.store.release_orphans(now, grace))
 
+    async def trim_log(self) -> None:
+        """Forget events past the retention (`--log-retention`); the tickets themselves stay."""
+        now = self.now()
+        self._next_trim = now + timedelta(hours=1)
+        removed = await self.store.trim_log(now - timedelta(days=self.config.log_retention_days))
+        if removed:
+            log.info("event log: forgot %d events older than %g days", removed, self.config.log_retention_days)
+
     async def maintain(self) -> None:
-        """Sweep every `sweep_interval_s`; beat every few seconds; resync the clock every minute. Never returns."""
+        """Sweep every `sweep_interval_s`; beat every few seconds; resync the clock every minute; trim the log
+        hourly. Never returns."""
         interval = self.config.sweep_interval_s
         beat_every = max(1, round(min(5.0, self.config.lock_grace_s / 3) / interval))
         clock_every = max(1, round(60 / interval))
@@ -214,7 +225,12 @@ class TicketService:
         while True:
             await asyncio.sleep(interval)
             tick += 1
-            jobs = ((True, self.sweep), (tick % beat_every == 0, self.beat), (tick % clock_every == 0, self.sync_clock))
+            jobs = (
+                (True, self.sweep),
+                (tick % beat_every == 0, self.beat),
+                (tick % clock_every == 0, self.sync_clock),
+                (self.now() >= self._next_trim, self.trim_log),
+            )
             for due, job in jobs:
                 if due:
                     try:

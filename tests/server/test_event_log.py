@@ -27,7 +27,7 @@ from protocol.messages import (
 )
 from tests.conftest import ServerFactory
 from tests.server.wire import wire
-from tests.support import ALICE, BOB, ServerHarness
+from tests.support import ALICE, BOB, ManualClock, ServerHarness
 
 
 async def create(peer: object, title: str = "Printer jam") -> Ack:
@@ -155,3 +155,25 @@ async def test_a_change_under_an_older_grant_is_refused(server_factory: ServerFa
             Ack,
         )
         assert fresh.ticket is not None and fresh.ticket.title == "y"
+
+
+async def test_past_the_retention_a_resume_falls_back_to_a_snapshot(server_factory: ServerFactory) -> None:
+    """Events older than --log-retention are forgotten (on start, then hourly): resuming from before them, or
+    reading their history, no longer finds them."""
+    clock = ManualClock()
+    server = await server_factory(clock=clock, log_retention_days=1)
+    async with wire(server.url) as bob:
+        welcome = await bob.login(BOB)
+        old = (await create(bob, "old")).ticket
+        assert old is not None
+    clock.advance(2 * 24 * 3600)
+    await server.restart()
+    async with wire(server.url) as again:
+        reply = await again.expect(
+            Resume(rid=again.rid(), token=welcome.token, last_seq=welcome.seq, epoch=welcome.epoch), Welcome
+        )
+        assert not reply.resumed and reply.seq == welcome.seq + 1
+        history = await again.expect(GetHistory(rid=again.rid(), ticket_id=old.id), History)
+        assert history.entries == []
+        tickets = await again.expect(GetTickets(rid=again.rid()), AllTickets)
+        assert [t.title for t in tickets.tickets] == ["old"]  # the ticket itself stays
