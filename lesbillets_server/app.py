@@ -21,7 +21,8 @@ from lesbillets_server.broadcast import LocalBroadcaster
 from lesbillets_server.config import MEMORY_DB, ServerConfig
 from lesbillets_server.connection import ConnectionHandler
 from lesbillets_server.dispatch import Dispatcher
-from lesbillets_server.http import process_request
+from lesbillets_server.http import process_request, with_metrics
+from lesbillets_server.metrics import Metrics
 from lesbillets_server.outbox import Outbox
 from lesbillets_server.ownership import claim
 from lesbillets_server.service import Clock, TicketService, utc_now
@@ -112,7 +113,8 @@ async def _serving(
             await prepare(store)
         broadcaster = LocalBroadcaster()
         outbox = Outbox(backlog_bytes=config.backlog_bytes, on_laggard=broadcaster.drop)
-        service = await TicketService.open(store, broadcaster, config, clock)
+        metrics = Metrics()
+        service = await TicketService.open(store, broadcaster, config, metrics, clock)
         auth = Authenticator(store, session_ttl=timedelta(seconds=config.session_ttl_s))
         dispatcher = Dispatcher(
             service, auth, broadcaster, lock_ttl_s=config.lock_ttl_s, server_version=server_version()
@@ -126,7 +128,7 @@ async def _serving(
             select_subprotocol=select_subprotocol,
             compression=None,  # events are small and encoded once for every client
             max_size=config.max_message,
-            process_request=process_request,
+            process_request=with_metrics(process_request, metrics),
             ssl=_ssl_context(config),
             logger=_frame_safe_logger(),
             create_connection=outbox.connection_class(),

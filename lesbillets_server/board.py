@@ -89,6 +89,9 @@ class Board:
             if (lock := self.tickets[tid].lock) and lock.user_id == user_id and lock.expires_at > now
         )
 
+    def lock_count(self) -> int:
+        return len(self._holders)
+
     def sessions_holding_locks(self) -> set[str]:
         return set(self._holders.values())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from lesbillets_server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from lesbillets_server.metrics import Metrics
 from protocol.codec import json_schema
 
 _PAGE = """<!doctype html>
@@ -65,3 +68,17 @@ def process_request(connection: ServerConnection, request: Request) -> Response 
         return _response(200, "OK", "application/schema+json", _schema_json())
     body = f"Not found: {html.escape(path)}. Try /docs, /schema.json or /healthz; websocket clients connect here.\n"
     return _response(404, "Not Found", "text/plain; charset=utf-8", body.encode())
+
+
+ProcessRequest = Callable[[ServerConnection, Request], Response | None]
+
+
+def with_metrics(process: ProcessRequest, metrics: Metrics) -> ProcessRequest:
+    """Add /metrics (Prometheus text format) in front of the other paths."""
+
+    def process_request(connection: ServerConnection, request: Request) -> Response | None:
+        if request.path.split("?", 1)[0] == "/metrics" and request.headers.get("Upgrade", "").lower() != "websocket":
+            return _response(200, "OK", METRICS_CONTENT_TYPE, metrics.render())
+        return process(connection, request)
+
+    return process_request

@@ -27,9 +27,19 @@ from lesbillets_server.broadcast import Broadcaster
 from lesbillets_server.config import ServerConfig
 from lesbillets_server.errors import GuardFailed, Rejected
 from lesbillets_server.follower import LogFollower
+from lesbillets_server.metrics import Metrics
 from lesbillets_server.storage import Store
 from lesbillets_server.storage.records import LoggedEvent, TicketChange
-from protocol.messages import CreateTicket, ErrorCode, HistoryEntry, Ticket, UnlockReason, UpdateTicket, User
+from protocol.messages import (
+    CreateTicket,
+    ErrorCode,
+    Event,
+    HistoryEntry,
+    Ticket,
+    UnlockReason,
+    UpdateTicket,
+    User,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +62,7 @@ class TicketService:
         *,
         epoch: str,
         clock: Clock,
+        metrics: Metrics,
     ) -> None:
         self.store = store
         self.broadcaster = broadcaster
@@ -60,6 +71,7 @@ class TicketService:
         self.follower = follower
         self.epoch = epoch
         self.clock = clock
+        self.metrics = metrics
         self.replica = uuid.uuid4().hex
         """This process among the servers sharing the database (liveness rows name it)."""
         self._offset = timedelta(0)
@@ -71,7 +83,7 @@ class TicketService:
 
     @classmethod
     async def open(
-        cls, store: Store, broadcaster: Broadcaster, config: ServerConfig, clock: Clock = utc_now
+        cls, store: Store, broadcaster: Broadcaster, config: ServerConfig, metrics: Metrics, clock: Clock = utc_now
     ) -> TicketService:
         loaded = await store.load()
         board = Board(
@@ -80,8 +92,16 @@ class TicketService:
             lock_ttl=timedelta(seconds=config.lock_ttl_s),
             max_locks=config.max_locks,
         )
-        follower = LogFollower(store, board, broadcaster.publish, seq=loaded.seq)
-        service = cls(store, broadcaster, config, board, follower, epoch=loaded.epoch, clock=clock)
+
+        def publish(event: Event) -> None:
+            metrics.events_delivered.inc()
+            broadcaster.publish(event)
+
+        follower = LogFollower(store, board, publish, seq=loaded.seq)
+        service = cls(store, broadcaster, config, board, follower, epoch=loaded.epoch, clock=clock, metrics=metrics)
+        metrics.watch(
+            connections=lambda: len(broadcaster), locks=board.lock_count, lag=lambda: follower.head - follower.seq
+        )
         await service.sync_clock()
         await service.trim_log()  # on start, then hourly
         return service
@@ -116,7 +136,8 @@ class TicketService:
     async def create(self, request: CreateTicket, actor: Actor) -> Ticket:
         await self._check_assignee(request.assignee)
         now = self.now()
-        [event] = await self.store.create_tickets([self.board.create(request, actor, now)], now)
+        with self.metrics.commit_seconds.time():
+            [event] = await self.store.create_tickets([self.board.create(request, actor, now)], now)
         return await self._delivered(event)
 
     async def lock(self, ticket_id: uuid.UUID, actor: Actor) -> Ticket:
@@ -140,11 +161,12 @@ class TicketService:
 
     async def _change(self, rule: Rule) -> Ticket:
         now = self.now()
-        try:
-            event = await self.store.change(rule(self.board, now), now)
-        except GuardFailed as failed:
-            # the database moved on before this replica heard: decide again on the row as it is
-            event = await self.store.change(self._decide_again(rule, failed, now), now)
+        with self.metrics.commit_seconds.time():
+            try:
+                event = await self.store.change(rule(self.board, now), now)
+            except GuardFailed as failed:
+                # the database moved on before this replica heard: decide again on the row as it is
+                event = await self.store.change(self._decide_again(rule, failed, now), now)
         return await self._delivered(event)
 
     def _decide_again(self, rule: Rule, failed: GuardFailed, now: datetime) -> TicketChange:
@@ -157,12 +179,14 @@ class TicketService:
         return rule(fresh, now)  # raises the precise refusal, or the change the database allows now
 
     async def _delivered(self, event: LoggedEvent) -> Ticket:
+        self.metrics.events_committed.inc()
         self.follower.offer([event])
         await self.follower.reached(event.seq)
         return event.ticket
 
     async def _deliver_all(self, events: list[LoggedEvent]) -> None:
         if events:
+            self.metrics.events_committed.inc(len(events))
             self.follower.offer(events)
             await self.follower.reached(events[-1].seq)
 
@@ -207,6 +231,13 @@ class TicketService:
         grace = timedelta(seconds=self.config.lock_grace_s)
         await self._deliver_all(await self.store.release_orphans(now, grace))
 
+    async def watch_head(self) -> None:
+        """The safety net under NOTIFY: if the log grew past what this replica delivered, tail it."""
+        head = await self.store.head()
+        self.follower.head = max(self.follower.head, head)
+        if head > self.follower.seq:
+            self.follower.poke()
+
     async def trim_log(self) -> None:
         """Forget events past the retention (`--log-retention`); the tickets themselves stay."""
         now = self.now()
@@ -227,6 +258,7 @@ class TicketService:
             tick += 1
             jobs = (
                 (True, self.sweep),
+                (self.store.shared, self.watch_head),
                 (tick % beat_every == 0, self.beat),
                 (tick % clock_every == 0, self.sync_clock),
                 (self.now() >= self._next_trim, self.trim_log),
@@ -236,7 +268,10 @@ class TicketService:
                     try:
                         await job()
                     except Exception:
+                        self.metrics.database_up.set(0)
                         log.exception("%s failed; trying again later", job.__name__)
+                    else:
+                        self.metrics.database_up.set(1)
 
     async def stop(self) -> None:
         """Shutting down: the sessions connected here were seen until now."""

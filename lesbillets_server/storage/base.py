@@ -63,6 +63,10 @@ class Store(Protocol):
 
     async def events_after(self, seq: int, limit: int) -> list[LoggedEvent]: ...
 
+    async def head(self) -> int:
+        """The last seq in the log."""
+        ...
+
     def wakeups(self) -> AsyncIterator[None]:
         """Yields whenever another server may have appended to the log (never, for a store only one server uses)."""
         ...

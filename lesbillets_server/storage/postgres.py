@@ -81,20 +81,21 @@ class PostgresStore:
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = 10) -> PostgresStore:
+        try:
+            # one plain connection first: a wrong URL fails at once with the server's own words (a pool retries)
+            async with await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=10) as conn:
+                await _migrate(conn, redacted(url))
+                row = await (await conn.execute("SELECT current_schema()")).fetchone()
+        except (psycopg.Error, OSError) as exc:
+            raise StoreError(f"Cannot use the database {redacted(url)}: {_reason(exc)}.") from None
         pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
             url, min_size=1, max_size=pool_size, open=False, kwargs={"autocommit": True}
         )
         try:
             await pool.open(wait=True, timeout=10)
-            async with pool.connection() as conn:
-                await _migrate(conn, redacted(url))
-                row = await (await conn.execute("SELECT current_schema()")).fetchone()
         except (psycopg.Error, TimeoutError, OSError) as exc:
             await pool.close()
             raise StoreError(f"Cannot use the database {redacted(url)}: {_reason(exc)}.") from None
-        except StoreError:
-            await pool.close()
-            raise
         assert row is not None
         return cls(url, pool, f"lesbillets_events_{row[0]}")
 
@@ -259,6 +260,12 @@ class PostgresStore:
         return await self._events(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > %s ORDER BY seq LIMIT %s", seq, limit
         )
+
+    async def head(self) -> int:
+        async with self._pool.connection() as conn:
+            row = await (await conn.execute("SELECT seq FROM log_head")).fetchone()
+        assert row is not None
+        return int(row[0])
 
     async def history(self, ticket_id: uuid.UUID, limit: int) -> list[LoggedEvent]:
         newest_first = await self._events(

@@ -218,6 +218,9 @@ class SqliteStore:
         rows = self._db.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
         return [event_from_row(row, new_uuid, _time) for row in rows]
 
+    async def head(self) -> int:
+        return int(self._db.execute("SELECT seq FROM log_head").fetchone()[0])
+
     async def wakeups(self) -> AsyncIterator[None]:
         return  # one server owns the file: its own commits are all there is
         yield

@@ -50,14 +50,34 @@ async def _http_get(url: str) -> tuple[int, str, bytes]:
         ("/healthz", 200, "text/plain", b"ok"),
         ("/docs", 200, "text/html", b"<h1>"),
         ("/schema.json", 200, "application/schema+json", b"UpdateTicket"),
+        ("/metrics", 200, "text/plain", b"lesbillets_events_committed_total"),
         ("/nope", 404, "text/plain", b"Not found"),
     ],
 )
 async def test_http_paths(server: ServerHarness, path: str, status: int, content_type: str, needle: bytes) -> None:
-    """Plain HTTP on the websocket port answers health, docs and schema, and 404 otherwise."""
+    """Plain HTTP on the websocket port answers health, docs, schema and metrics, and 404 otherwise."""
     got_status, got_type, body = await _http_get(server.http_url + path)
     assert (got_status, got_type.split(";")[0]) == (status, content_type)
     assert needle in body
+
+
+async def test_metrics_count_what_happened(server: ServerHarness) -> None:
+    """/metrics reports the connection, the events committed and delivered, and the lock held."""
+    async with wire(server.url, login=ALICE) as alice:
+        ticket = await alice.expect(CreateTicket(rid=alice.rid(), title="Counted"), Ack)
+        assert ticket.ticket is not None
+        await alice.expect(LockTicket(rid=alice.rid(), ticket_id=ticket.ticket.id), Ack)
+        _, _, body = await _http_get(server.http_url + "/metrics")
+    values = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in body.decode().splitlines()
+        if line.startswith("lesbillets_") and "{" not in line
+    }
+    assert values["lesbillets_connections"] == 1
+    assert values["lesbillets_events_committed_total"] == values["lesbillets_events_delivered_total"] == 2
+    assert values["lesbillets_locks_held"] == 1
+    assert values["lesbillets_delivery_lag_events"] == 0
+    assert values["lesbillets_commit_seconds_count"] == 2
 
 
 async def test_schema_is_valid_json_naming_every_message(server: ServerHarness) -> None:
