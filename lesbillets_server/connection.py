@@ -45,7 +45,7 @@ class ConnectionHandler:
                     await ws.send(reply, text=peer.codec.text)
                 else:  # frame the reply now, so that what `after` frames (a Welcome's replay) follows it
                     broadcast([ws], reply, text=peer.codec.text)
-                    after()
+                    self.outbox.reply_queued(ws, after())
         except ConnectionClosed:
             pass
         except _HandlerFailed as failed:

@@ -39,6 +39,8 @@ from protocol.messages import (
 
 MAX_REPLAY = 10_000
 """Past this many missed events a resuming client is told to fetch a snapshot: it is cheaper than the replay."""
+MAX_REPLAY_BYTES = 8 * 1024 * 1024
+"""Likewise past this many bytes of replay (what a slow reader's resume may pin before it gets a snapshot)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -48,8 +50,9 @@ class Peer:
     ws: ServerConnection
     codec: Codec
     session: Session | None = None
-    after_reply: Callable[[], None] | None = None
-    """Runs right after the reply is framed, with no `await` between (a Welcome's replay and subscription)."""
+    after_reply: Callable[[], int] | None = None
+    """Runs right after the reply is framed, with no `await` between (a Welcome's replay and subscription);
+    returns the bytes it framed."""
 
 
 class Dispatcher:
@@ -127,12 +130,14 @@ class Dispatcher:
         await self.service.attach(session.id)
         peer.session = session
         self._peers.setdefault(session.id, set()).add(peer)
-        missed = None
+        fetched = None
         if last_seq is not None and epoch == self.service.epoch:
-            missed = await self._missed_from_the_log(last_seq)
-        resumed = missed is not None
-        seq = last_seq if resumed and last_seq is not None else self.service.seq
-        peer.after_reply = lambda: self._go_live(peer, missed or [], seq if resumed else None)
+            fetched = await self._missed_from_the_log(last_seq)
+        # No await from here until the peer is subscribed (the connection frames this Welcome and runs
+        # `after_reply` at once): the follower cannot move on between the replay and the live events.
+        replay = None if fetched is None or last_seq is None else self._replay(peer, fetched, last_seq)
+        resumed = replay is not None
+        peer.after_reply = lambda: self._go_live(peer, replay or [])
         assert session.token is not None
         return Welcome(
             rid=rid,
@@ -141,7 +146,7 @@ class Dispatcher:
             lock_ttl_s=self._lock_ttl_s,
             server_version=self._server_version,
             epoch=self.service.epoch,
-            seq=seq,
+            seq=last_seq if resumed and last_seq is not None else self.service.seq,
             resumed=resumed,
         )
 
@@ -161,19 +166,35 @@ class Dispatcher:
             cursor = page[-1].seq
         return fetched
 
-    def _go_live(self, peer: Peer, fetched: list[LoggedEvent], after: int | None) -> None:
-        """Frame the missed events, then subscribe: nothing can come between them and the live ones."""
+    def _replay(self, peer: Peer, fetched: list[LoggedEvent], last_seq: int) -> list[bytes] | None:
+        """The frames of every event after `last_seq` up to the follower's seq; None when a snapshot is the
+        better answer (the follower moved on past its memory meanwhile, or the replay is bigger than
+        `MAX_REPLAY_BYTES`)."""
+        follower = self.service.follower
+        # the log may already hold events this replica has not applied: those come live, not twice
+        missed = [event for event in fetched if event.seq <= follower.seq]
+        rest = follower.replay(missed[-1].seq if missed else last_seq)
+        if rest is None:
+            return None
+        frames: list[bytes] = []
+        size = 0
+        for event in [*missed, *rest]:
+            frame = peer.codec.encode(event.wire())
+            size += len(frame)
+            if size > MAX_REPLAY_BYTES:
+                return None
+            frames.append(frame)
+        return frames
+
+    def _go_live(self, peer: Peer, frames: list[bytes]) -> int:
+        """Frame the replay, then subscribe: nothing can come between them and the live events. Returns the
+        bytes framed (the connection counts them as a reply the client asked for)."""
         if peer.session is None:
-            return
-        if after is not None:
-            follower = self.service.follower
-            # the log may already hold events this replica has not applied: those come live, not twice
-            missed = [event for event in fetched if event.seq <= follower.seq]
-            # None only if the follower moved on by more than it remembers meanwhile: the client sees the gap
-            missed += follower.replay(missed[-1].seq if missed else after) or []
-            for event in missed:
-                broadcast([peer.ws], peer.codec.encode(event.wire()), text=peer.codec.text)
+            return 0
+        for frame in frames:
+            broadcast([peer.ws], frame, text=peer.codec.text)
         self.broadcaster.subscribe(peer.ws, peer.codec)
+        return sum(len(frame) for frame in frames)
 
     @staticmethod
     def _actor(peer: Peer) -> Actor:

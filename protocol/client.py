@@ -16,7 +16,7 @@ The connection itself (reader, reconnect, resume) lives in `protocol.connection`
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Literal
 from uuid import UUID
@@ -56,7 +56,7 @@ __all__ = ["Client", "ClientEvent", "ConnectionChanged", "ConnectionState", "con
 
 @asynccontextmanager
 async def connect(
-    url: str,
+    url: str | Sequence[str],
     *,
     encoding: Literal["json", "msgpack"] = "json",
     reconnect: bool = True,
@@ -65,11 +65,13 @@ async def connect(
 ) -> AsyncIterator[Client]:
     """Open a connection (raising `NotConnected` with a sentence if it cannot) and close it on exit.
 
-    With ``reconnect``, a dropped connection is reopened with backoff and the session resumed;
-    without, the client becomes CLOSED. A request waits for a reconnect up to ``request_timeout``.
+    ``url`` may name several servers of one helpdesk (replicas, or balancers): the first that answers is used,
+    and a lost connection fails over to the next. With ``reconnect``, a dropped connection is reopened with
+    backoff and the session resumed from the last event received (the server replays what was missed); without,
+    the client becomes CLOSED. A request waits for a reconnect up to ``request_timeout``.
     """
     client = Client(
-        url,
+        [url] if isinstance(url, str) else list(url),
         codec=MSGPACK if encoding == "msgpack" else JSON,
         reconnect=reconnect,
         request_timeout=request_timeout,
@@ -91,9 +93,11 @@ class Client(Connection):
     that catches up gets a fresh snapshot instead (so a script that never reads events stays small).
     """
 
-    def __init__(self, url: str, *, codec: Codec, reconnect: bool, request_timeout: float, open_timeout: float) -> None:
+    def __init__(
+        self, urls: Sequence[str], *, codec: Codec, reconnect: bool, request_timeout: float, open_timeout: float
+    ) -> None:
         super().__init__(
-            url, codec=codec, reconnect=reconnect, request_timeout=request_timeout, open_timeout=open_timeout
+            urls, codec=codec, reconnect=reconnect, request_timeout=request_timeout, open_timeout=open_timeout
         )
         self._seq = SeqTracker()  # owned by the one events() consumer
         self._resyncing = False  # a snapshot is on its way: drop events until it comes

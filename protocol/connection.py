@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import enum
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import UnionType
 from typing import TypeVar
@@ -85,8 +86,14 @@ ClientEvent = TicketCreated | TicketUpdated | TicketLocked | TicketUnlocked | Al
 class Connection:
     """Connection handling shared by every request; `protocol.client.Client` adds the typed API."""
 
-    def __init__(self, url: str, *, codec: Codec, reconnect: bool, request_timeout: float, open_timeout: float) -> None:
-        self.url = url
+    def __init__(
+        self, urls: Sequence[str], *, codec: Codec, reconnect: bool, request_timeout: float, open_timeout: float
+    ) -> None:
+        if not urls:
+            raise ValueError("connect needs at least one server URL")
+        self.urls = list(urls)
+        """The servers of one helpdesk (replicas, or a balancer and a fallback): tried in turn."""
+        self._current = 0
         self.user: User | None = None
         self.token: str | None = None
         self.lock_ttl_s: float | None = None
@@ -96,7 +103,10 @@ class Connection:
         self._request_timeout = request_timeout
         self._open_timeout = open_timeout
         self._rids = RidCounter()
-        self._snapshot_fetched = False  # so reconnecting fetches a fresh one
+        self._snapshot_fetched = False  # so reconnecting resumes the event stream (or fetches a fresh snapshot)
+        self._last_seq: int | None = None
+        """The last event this client received (queued or read): where a resume picks up."""
+        self._epoch: str | None = None
         self._backoff = Backoff()
         self._pending: dict[int, asyncio.Future[ServerMessage]] = {}
         self._events: asyncio.Queue[ClientEvent] = asyncio.Queue()
@@ -105,6 +115,11 @@ class Connection:
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
         self.event_buffer = EVENT_BUFFER
+
+    @property
+    def url(self) -> str:
+        """The server this client uses now."""
+        return self.urls[self._current]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self.url!r}, state={self.state.value!r}, user={self.user!r})"
@@ -123,14 +138,20 @@ class Connection:
         self._finish(None)
 
     async def _start(self) -> None:
-        try:
-            ws = await self._open()
-        except ProtocolViolation:
+        failures: list[str] = []
+        for _ in self.urls:
+            try:
+                ws = await self._open()
+                break
+            except ProtocolViolation:
+                self._finish(None)
+                raise
+            except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+                failures.append(f"{self.url}: {_describe_failure(exc)}")
+                self._next_url()
+        else:
             self._finish(None)
-            raise
-        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            self._finish(None)
-            raise NotConnected(f"Could not connect to {self.url}: {_describe_failure(exc)}.") from exc
+            raise NotConnected(f"Could not connect to {'; nor to '.join(failures)}.")
         reader = asyncio.create_task(self._read(ws))
         self.state = ConnectionState.CONNECTED
         self._ready.set()
@@ -188,6 +209,8 @@ class Connection:
                 ws = await self._open()
             except (OSError, TimeoutError, InvalidHandshake, ProtocolViolation) as exc:
                 log.info("reconnecting to %s failed: %s", self.url, _describe_failure(exc))
+                self._next_url()
+                at_once = self._current != 0  # try every server once before backing off
                 continue
             reader = asyncio.create_task(self._read(ws))
             try:
@@ -211,14 +234,20 @@ class Connection:
         return None
 
     async def _handshake(self, ws: ClientConnection) -> None:
-        """On a new connection, before anyone else may use it: resume, then resync."""
+        """On a new connection, before anyone else may use it: resume from the last event received (the server
+        replays what was missed), or fetch a fresh snapshot when it cannot."""
         loop = asyncio.get_running_loop()
         if self.token is None:
             return
-        welcome = await self._call(ws, Resume(rid=self._rids.next(), token=self.token), Welcome, loop.time())
+        last_seq = self._last_seq if self._snapshot_fetched else None
+        resume = Resume(rid=self._rids.next(), token=self.token, last_seq=last_seq, epoch=self._epoch)
+        welcome = await self._call(ws, resume, Welcome, loop.time())
         self._welcome(welcome)
-        if self._snapshot_fetched:
+        if self._snapshot_fetched and not welcome.resumed:
             await self._call(ws, GetTickets(rid=self._rids.next()), AllTickets, loop.time())
+
+    def _next_url(self) -> None:
+        self._current = (self._current + 1) % len(self.urls)
 
     def _change(self, state: ConnectionState, reason: str | None) -> None:
         self.state = state
@@ -295,12 +324,14 @@ class Connection:
             return
         if isinstance(message, AllTickets):
             self._snapshot_fetched = True
+            self._last_seq = message.seq
             # Whatever is still queued is reflected in this snapshot (it arrived before it): skip it.
             self._drop_queued(keep=ConnectionChanged)
             self._events.put_nowait(message)
         future.set_result(message)
 
     def _push(self, event: ServerEvent) -> None:
+        self._last_seq = max(self._last_seq or 0, event.seq)
         if self._events.qsize() >= self.event_buffer:
             # Nobody reads fast enough: drop the queued events; the reader then sees a seq gap and resyncs.
             dropped = self._drop_queued(keep=AllTickets | ConnectionChanged)
@@ -321,6 +352,10 @@ class Connection:
 
     def _welcome(self, welcome: Welcome) -> None:
         self.user, self.token, self.lock_ttl_s = welcome.user, welcome.token, welcome.lock_ttl_s
+        if welcome.epoch != self._epoch:
+            self._epoch = welcome.epoch
+            if not welcome.resumed:  # another log: seqs from the old one mean nothing here
+                self._last_seq = None
 
 
 _CLOSE_REASONS: dict[int | None, str] = {

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.pg import pg_url  # noqa: F401  (a fixture: a fresh PostgreSQL schema, or a clear skip)
-from tests.support import ServerHarness, make_template_db
+from tests.support import ServerHarness, add_test_users, make_template_db
+
+pytest_plugins = ["tests.pg"]  # the pg_url fixture: a fresh PostgreSQL schema, or a clear skip
 
 ServerFactory = Callable[..., Awaitable[ServerHarness]]
 
@@ -42,3 +43,24 @@ async def server_factory(template_db: Path, tmp_path: Path) -> AsyncIterator[Ser
 async def server(server_factory: ServerFactory) -> ServerHarness:
     """A running server with default settings and the users ALICE, BOB and ADMIN."""
     return await server_factory()
+
+
+Replicas = Callable[..., Awaitable[list[ServerHarness]]]
+
+
+@pytest.fixture
+async def replicas(pg_url: str, tmp_path: Path) -> AsyncIterator[Replicas]:
+    """Start n servers on one fresh PostgreSQL schema holding the test users; all stop at the end."""
+    await add_test_users(pg_url)
+    started: list[ServerHarness] = []
+
+    async def start(n: int, **overrides: Any) -> list[ServerHarness]:
+        servers = [ServerHarness(None, tmp_path, db=pg_url, **overrides) for _ in range(n)]
+        for server in servers:
+            await server.start()
+        started.extend(servers)
+        return servers
+
+    yield start
+    for server in started:
+        await server.stop()

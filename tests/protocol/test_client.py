@@ -42,7 +42,7 @@ from protocol.messages import (
     User,
     Welcome,
 )
-from tests.conftest import ServerFactory
+from tests.conftest import Replicas, ServerFactory
 from tests.support import ADMIN, ALICE, BOB, Agent, ServerHarness
 
 TIMEOUT = 5.0
@@ -338,13 +338,15 @@ async def test_slow_reader_drops_events_and_resyncs(pair: Pair) -> None:
 # --- connection loss ---------------------------------------------------------------------
 
 
-async def test_reconnect_resumes_and_resyncs(server: ServerHarness, caplog: pytest.LogCaptureFixture) -> None:
-    """After a server restart: RECONNECTING, a fresh snapshot, CONNECTED; the session and its lock survive."""
+async def test_reconnect_resumes_from_the_last_event(server: ServerHarness, caplog: pytest.LogCaptureFixture) -> None:
+    """After a server restart: RECONNECTING, then CONNECTED and the changes made meanwhile as events, with no
+    snapshot; the session and its lock survive."""
     caplog.set_level(logging.DEBUG)
-    async with connect(server.url) as client:
+    async with connect(server.url) as client, connect(server.url) as bob:
         welcome = await login(client, ALICE)
+        await login(bob, BOB)
         ticket = await client.lock((await client.create_ticket("Survives a restart")).id)
-        await client.get_tickets()
+        snapshot = await client.get_tickets()
         stream = client.events()
         await next_of(stream, AllTickets)  # the events before it are skipped: it reflects them
 
@@ -353,10 +355,11 @@ async def test_reconnect_resumes_and_resyncs(server: ServerHarness, caplog: pyte
         reconnecting = await next_of(stream, ConnectionChanged)
         assert reconnecting.state is ConnectionState.RECONNECTING
         assert reconnecting.reason is not None and "restarting" in reconnecting.reason
-        fresh = await next_of(stream, AllTickets)
-        assert [t.lock for t in fresh.tickets if t.id == ticket.id] == [ticket.lock]
-        connected = await next_of(stream, ConnectionChanged)
-        assert connected == ConnectionChanged(ConnectionState.CONNECTED, None)
+        created = await bob.create_ticket("Made while Alice was away")  # Bob reconnects on his own too
+        seen = [await next_item(stream), await next_item(stream)]
+        assert ConnectionChanged(ConnectionState.CONNECTED, None) in seen
+        [event] = [item for item in seen if not isinstance(item, ConnectionChanged)]
+        assert isinstance(event, TicketCreated) and event.ticket == created and event.seq == snapshot.seq + 1
         assert client.state is ConnectionState.CONNECTED
         assert client.token == welcome.token
 
@@ -367,8 +370,31 @@ async def test_reconnect_resumes_and_resyncs(server: ServerHarness, caplog: pyte
     assert welcome.token not in ours and ALICE.password not in ours  # ...without secrets, even at DEBUG
 
 
+async def test_a_client_fails_over_to_the_next_server(replicas: Replicas) -> None:
+    """Given several URLs, the client uses the first that answers; when that replica goes away it moves to the
+    next, resumes the session and the event stream, and requests go on."""
+    a, b = await replicas(2)
+    nobody = f"ws://127.0.0.1:{free_port()}"
+    async with connect([nobody, a.url, b.url]) as client, connect(b.url) as bob:
+        assert client.url == a.url
+        await login(client, ALICE)
+        await login(bob, BOB)
+        snapshot = await client.get_tickets()
+        stream = client.events()
+        await next_of(stream, AllTickets)
+        await a.stop()
+        assert (await next_of(stream, ConnectionChanged)).state is ConnectionState.RECONNECTING
+        created = await bob.create_ticket("While Alice moves over")
+        seen = [await next_item(stream), await next_item(stream)]
+        assert ConnectionChanged(ConnectionState.CONNECTED, None) in seen
+        assert client.url == b.url
+        [event] = [item for item in seen if not isinstance(item, ConnectionChanged)]
+        assert isinstance(event, TicketCreated) and (event.ticket, event.seq) == (created, snapshot.seq + 1)
+        assert (await client.create_ticket("after the failover")).title == "after the failover"
+
+
 async def test_falling_behind_resyncs(server_factory: ServerFactory) -> None:
-    """Closed with 4000 for reading too slowly, the client reconnects, resumes and yields a fresh snapshot."""
+    """Closed with 4000 for reading too slowly, the client reconnects, resumes, and catches up to the latest version."""
     server = await server_factory(backlog_bytes=64 * 1024, rate_per_s=10_000, rate_burst=10_000)
     async with connect(server.url) as alice, connect(server.url) as bob:
         await login(alice, ALICE)
@@ -386,15 +412,26 @@ async def test_falling_behind_resyncs(server_factory: ServerFactory) -> None:
         assert len(server.service.broadcaster) == 1, "the server never dropped the slow reader"
         bob._ws.transport.resume_reading()
 
+        latest = 0
         item = await next_item(stream)
         while not isinstance(item, ConnectionChanged):  # what arrived before the drop
             assert isinstance(item, TicketUpdated)
+            latest = item.ticket.version
             item = await next_item(stream)
         assert item.state is ConnectionState.RECONNECTING
         assert item.reason is not None and "fell behind" in item.reason
-        fresh = await next_of(stream, AllTickets)
-        assert [t.version for t in fresh.tickets if t.id == ticket.id] == [ticket.version]
-        assert await next_of(stream, ConnectionChanged) == ConnectionChanged(ConnectionState.CONNECTED, None)
+        # then the missed updates are replayed (or, had too much been missed, a fresh snapshot comes)
+        connected = False
+        while not (connected and latest == ticket.version):
+            item = await next_item(stream)
+            if isinstance(item, ConnectionChanged):
+                connected = item.state is ConnectionState.CONNECTED
+            elif isinstance(item, TicketUpdated):
+                assert item.ticket.version == latest + 1, "a missed or repeated update"
+                latest = item.ticket.version
+            else:
+                assert isinstance(item, AllTickets)
+                latest = next(t.version for t in item.tickets if t.id == ticket.id)
 
 
 async def test_request_waits_for_the_reconnect(server: ServerHarness) -> None:
