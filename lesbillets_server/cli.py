@@ -147,7 +147,7 @@ def _print_demo(users: list[tuple[User, str]] | None) -> None:
 
 def _open(db: str) -> SqliteStore:
     try:
-        return SqliteStore(db)
+        return SqliteStore(db, log_failures=False)  # a failure is printed as the command's own sentence
     except LesBilletsServerError as exc:
         raise _fail(str(exc)) from None
 
