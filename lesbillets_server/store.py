@@ -8,7 +8,10 @@ database; nothing outside this module speaks SQL.
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
+import stat
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -22,6 +25,8 @@ from lesbillets_server.config import MEMORY_DB
 from lesbillets_server.errors import StoreError, StoreUnavailable
 from lesbillets_server.health import WriteHealth
 from protocol.messages import Lock, Priority, Role, Status, Ticket, User
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
@@ -150,7 +155,7 @@ class SqliteStore:
         self.health = WriteHealth(target, time.monotonic(), logs=log_failures)
         try:
             if target != MEMORY_DB:
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
+                _create_private(Path(target))
             self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
@@ -287,6 +292,25 @@ class SqliteStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _create_private(path: Path) -> None:
+    """Create the database's directory (0700) and file (0600) if missing: they hold password hashes and every ticket.
+
+    SQLite gives the -wal and -shm files the database file's mode. A directory or file
+    that already exists keeps its mode (an operator may have chosen it); a database others
+    can read gets a warning.
+    """
+    missing = [parent for parent in (path.parent, *path.parent.parents) if not parent.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(exist_ok=True)
+        directory.chmod(0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & (stat.S_IRGRP | stat.S_IROTH):
+            log.warning("the database %s can be read by other users (mode %o); `chmod 600` it", path, mode)
 
 
 def _user_from_row(row: tuple[str, str, str, str, str, int]) -> UserRecord:

@@ -1,5 +1,7 @@
 """A database the server cannot write: reads go on, changes get `unavailable`, /healthz and the log say so.
 
+Also: the database's files are created private.
+
 Each fault is a real SQLite condition, not a stand-in for the store:
 
 * `write_locked`: another process holds the database's write lock (a stuck `sqlite3` shell, a backup
@@ -22,6 +24,7 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 import sys
 import urllib.error
 import urllib.request
@@ -368,6 +371,56 @@ async def test_commands_refuse_a_database_they_cannot_write(tmp_path: Path, comm
     assert process.returncode == 1
     assert f"Cannot write to the database {db}: attempt to write a readonly database.".encode() in err
     assert b"Traceback" not in err
+
+
+# --- item 9: the files hold password hashes and every ticket -------------------------
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The common umask, under which files are created world-readable unless asked otherwise."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_new_database_files_are_private(tmp_path: Path) -> None:
+    """A new database gets 0600 files (db, -wal, -shm) in 0700 directories it had to create."""
+    db = tmp_path / "data" / "lesbillets" / "new.db"
+    store = SqliteStore(db)
+    try:
+        store.probe()  # a committed write: the -wal and -shm files exist now
+        modes = {path.name: _mode(path) for path in (db.parent.parent, db.parent, *db.parent.iterdir())}
+    finally:
+        store.close()
+    assert modes == {"data": 0o700, "lesbillets": 0o700, "new.db": 0o600, "new.db-wal": 0o600, "new.db-shm": 0o600}
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_an_existing_directory_keeps_its_mode(tmp_path: Path) -> None:
+    """A directory the operator chose (shared like /tmp, say) is not chmodded; the new file is still 0600."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    SqliteStore(shared / "x.db").close()
+    assert (_mode(shared), _mode(shared / "x.db")) == (0o755, 0o600)
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_a_database_others_can_read_gets_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """An existing database readable by others keeps its mode (the operator's choice) but the log says so."""
+    db = tmp_path / "old.db"
+    SqliteStore(db).close()
+    db.chmod(0o644)
+    SqliteStore(db).close()
+    assert _mode(db) == 0o644
+    assert any("can be read by other users (mode 644)" in r.getMessage() for r in caplog.records)
 
 
 # --- the store: which SQLite failures mean "cannot write now" ------------------------
