@@ -48,10 +48,6 @@ class WriteHealth:
         """None while the database can be written; otherwise SQLite's reason, as the last write met it."""
         return None if self._episode is None else self._episode.reason
 
-    def since(self, now: float) -> float:
-        """Seconds since the current failure episode started (0 while writes work)."""
-        return 0.0 if self._episode is None else now - self._episode.started
-
     def probe_due(self, now: float) -> bool:
         """Whether a probe write should check the database now: at every chance while failing, else when idle."""
         return self._episode is not None or now - self._last_outcome >= PROBE_EVERY_S
