@@ -6,7 +6,7 @@ import asyncio
 import enum
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated
 
@@ -128,12 +128,14 @@ def serve(
 
 def _run(main: Coroutine[None, None, None]) -> None:
     """On uvloop when the `speed` extra is installed (+13-23 % durable writes in bench/RESULTS.md), else asyncio."""
+    run: Callable[[Coroutine[None, None, None]], None] = asyncio.run
     try:
         import uvloop
     except ImportError:
-        asyncio.run(main)
+        pass  # run outside this block: every later traceback would say "No module named 'uvloop'"
     else:
-        uvloop.run(main)
+        run = uvloop.run
+    run(main)
 
 
 def _print_demo(users: list[tuple[User, str]] | None) -> None:
@@ -147,7 +149,7 @@ def _print_demo(users: list[tuple[User, str]] | None) -> None:
 
 def _open(db: str) -> SqliteStore:
     try:
-        return SqliteStore(db)
+        return SqliteStore(db, log_failures=False)  # a failure is printed as the command's own sentence
     except LesBilletsServerError as exc:
         raise _fail(str(exc)) from None
 

@@ -79,6 +79,7 @@ class ErrorCode(enum.StrEnum):
     NOT_LOCK_HOLDER = "not_lock_holder"
     CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
 
 

@@ -6,12 +6,13 @@ import asyncio
 import re
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from lesbillets_server.cli import app
+from lesbillets_server.cli import _run, app
 from protocol.messages import AllTickets, CloseCode, GetTickets, Login, Welcome
 from tests.server.wire import wire
 from tests.support import ServerHarness
@@ -137,3 +138,16 @@ async def test_serve_reports_busy_port(tmp_path: Path, server: ServerHarness) ->
     assert process.returncode == 1
     assert b"Cannot listen on" in err
     assert b"Traceback" not in err
+
+
+def test_run_without_uvloop_chains_no_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without uvloop, an error inside the server carries no "No module named 'uvloop'" in its traceback."""
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # what `import uvloop` meets when the extra is not installed
+
+    async def main() -> None:
+        raise RuntimeError("the server failed")
+
+    with pytest.raises(RuntimeError) as raised:
+        _run(main())
+    assert raised.value.__context__ is None
+    assert "ModuleNotFoundError" not in "".join(traceback.format_exception(raised.value))
