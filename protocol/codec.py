@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import msgspec
 
@@ -42,30 +42,54 @@ class Codec:
         return self._encoder.encode(message)
 
     def decode_client(self, data: bytes | str) -> ClientMessage:
-        """Decode a client frame; raises `msgspec.DecodeError` (incl. `ValidationError`)."""
-        try:
-            return self._client_decoder.decode(_as_bytes(data))
-        except UnicodeDecodeError as exc:
-            raise _not_utf8(exc) from exc
+        """Decode a client message.
+
+        Whatever the bytes, this raises only `msgspec.DecodeError` (incl. `ValidationError`): a failure here is
+        the client's, so the server answers it with ``bad_request`` and never logs a traceback.
+        """
+        return _decode(self._client_decoder, data)
+
+    def decode_client_frame(self, frame: bytes | str) -> ClientMessage:
+        """Decode a websocket frame from a client (``str`` for a text frame, ``bytes`` for a binary one).
+
+        Each encoding has one frame type, JSON text and MessagePack binary; the other is refused with
+        `msgspec.DecodeError` like any unreadable frame.
+        """
+        if isinstance(frame, str) != self.text:
+            raise msgspec.DecodeError(self._wrong_frame_type)
+        return self.decode_client(frame)
 
     def decode_server(self, data: bytes | str) -> ServerMessage:
-        """Decode a server frame; raises `msgspec.DecodeError` (incl. `ValidationError`)."""
-        try:
-            return self._server_decoder.decode(_as_bytes(data))
-        except UnicodeDecodeError as exc:
-            raise _not_utf8(exc) from exc
+        """Decode a server frame, text or binary; raises only `msgspec.DecodeError` (incl. `ValidationError`)."""
+        return _decode(self._server_decoder, data)
 
     def peek_rid(self, data: bytes | str) -> int | None:
-        """The ``rid`` of a frame that failed to decode, when it can still be read."""
+        """The ``rid`` of a frame that failed to decode, when it can still be read; never raises."""
         try:
-            return self._rid_decoder.decode(_as_bytes(data)).rid
-        except msgspec.DecodeError:
+            return _decode(self._rid_decoder, data).rid
+        except Exception:
+            # best effort on the failure path: a second failure here must not turn bad_request into a crash
             return None
 
+    @property
+    def _wrong_frame_type(self) -> str:
+        if self.text:
+            return "JSON must be sent in text frames, not binary frames"
+        return "MessagePack must be sent in binary frames, not text frames"
 
-def _not_utf8(exc: UnicodeDecodeError) -> msgspec.DecodeError:
-    # msgspec lets this one escape its DecodeError family; the boundary should only ever see DecodeError
-    return msgspec.DecodeError(f"A string is not valid UTF-8 (byte {exc.start})")
+
+T = TypeVar("T")
+
+
+def _decode(decoder: msgspec.json.Decoder[T] | msgspec.msgpack.Decoder[T], data: bytes | str) -> T:
+    try:
+        return decoder.decode(_as_bytes(data))
+    except RecursionError:
+        # msgspec's depth guard: deep nesting (even inside an unknown field it skips) ends here, not in a crash
+        raise msgspec.DecodeError("it is nested too deeply") from None
+    except UnicodeError:
+        # msgspec lets a string that is not UTF-8 escape its DecodeError family
+        raise msgspec.DecodeError("a string is not valid UTF-8") from None
 
 
 def _as_bytes(data: bytes | str) -> bytes:

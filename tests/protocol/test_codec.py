@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
 import typing
 import uuid
 from datetime import UTC, datetime
@@ -240,6 +242,62 @@ def test_invalid_utf8_in_a_string_is_a_decode_error(codec: Codec) -> None:
     assert codec.peek_rid(data) == 16
     with pytest.raises(msgspec.DecodeError):
         codec.decode_client(data)
+
+
+DEEP_JSON = '{"x":' + "[" * 1000 + "]" * 1000 + ',"type":"Login","rid":5}'
+DEEP_MSGPACK = b"\x83\xa1x" + b"\x91" * 1000 + b"\xc0\xa4type\xa5Login\xa3rid\x05"
+
+
+@pytest.mark.parametrize(("codec", "data"), [(JSON, DEEP_JSON), (MSGPACK, DEEP_MSGPACK)], ids=["json", "msgpack"])
+def test_deep_nesting_is_a_decode_error(codec: Codec, data: bytes | str) -> None:
+    """Nesting past msgspec's depth guard, even in a field that would be skipped, is a DecodeError with a sentence."""
+    for decode in (codec.decode_client, codec.decode_server):
+        with pytest.raises(msgspec.DecodeError) as caught:
+            decode(data)
+        assert describe_decode_error(caught.value) == ("The message could not be read: it is nested too deeply.", None)
+    assert codec.peek_rid(data) is None
+
+
+def test_each_encoding_accepts_only_its_frame_type() -> None:
+    """JSON comes in text frames (str) and MessagePack in binary ones (bytes); the other type is refused."""
+    request = GetTickets(rid=1)
+    assert JSON.decode_client_frame(JSON.encode(request).decode()) == request
+    assert MSGPACK.decode_client_frame(MSGPACK.encode(request)) == request
+    for codec, frame in ((JSON, JSON.encode(request)), (MSGPACK, MSGPACK.encode(request).decode("latin-1"))):
+        with pytest.raises(msgspec.DecodeError) as caught:
+            codec.decode_client_frame(frame)
+        sentence, path = describe_decode_error(caught.value)
+        assert "must be sent in" in sentence and path is None
+
+
+def test_peek_rid_never_raises() -> None:
+    """On the failure path peek_rid answers None for anything, even a str that cannot be encoded."""
+    for codec in (JSON, MSGPACK):
+        for data in ("\udcff", DEEP_JSON, DEEP_MSGPACK, b"\xdf\xff\xff\xff\xff", b"\x00" * 10):
+            assert codec.peek_rid(data) is None
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_mangled_frames_raise_only_decode_errors(codec: Codec) -> None:
+    """Thousands of mangled valid frames (seeded, so reproducible) decode or raise DecodeError, nothing else."""
+    rng = random.Random(7)
+    frames = [codec.encode(message) for message in CLIENT_SAMPLES if not isinstance(message, CreateTicket)]
+    openers = [b"[", b"{", b"\x91", b"\x81\x01"]
+    for _ in range(3000):
+        data = bytearray(rng.choice(frames))
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(data) + 1)
+            match rng.randrange(4):
+                case 0:
+                    data[at:at] = rng.randbytes(rng.randint(1, 8))
+                case 1:
+                    del data[at : at + rng.randint(1, 8)]
+                case 2:
+                    data[at:at] = rng.choice(openers) * rng.randint(1, 1500)
+                case _:
+                    data[at:at] = rng.choice(frames)
+        with contextlib.suppress(msgspec.DecodeError):
+            codec.decode_client(bytes(data))
 
 
 def test_server_decoder_refuses_client_messages() -> None:
