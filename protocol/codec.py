@@ -13,7 +13,7 @@ from typing import Any, Final, TypeVar
 
 import msgspec
 
-from protocol.messages import ClientMessage, Rid, ServerMessage
+from protocol.messages import TEXT_RULES, ClientMessage, Rid, ServerMessage
 
 JSON_SUBPROTOCOL: Final = "lesbillets.json"
 MSGPACK_SUBPROTOCOL: Final = "lesbillets.msgpack"
@@ -129,7 +129,11 @@ def describe_decode_error(exc: msgspec.DecodeError) -> tuple[str, str | None]:
     match = _PATH.search(text)
     if match is None:
         return f"The message could not be read: {text}.", None
-    return f"Invalid field {match['path']}: {text[: match.start()]}.", match["path"]
+    problem = text[: match.start()]
+    for pattern, rule in TEXT_RULES.items():
+        if problem.endswith(f"matching regex {pattern!r}"):  # a regex is no sentence for a person
+            problem = f"expected {rule}"
+    return f"Invalid field {match['path']}: {problem}.", match["path"]
 
 
 def json_schema() -> dict[str, Any]:

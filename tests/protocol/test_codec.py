@@ -15,6 +15,8 @@ import pytest
 from protocol.codec import JSON, MSGPACK, Codec, codec_for, describe_decode_error, json_schema
 from protocol.messages import (
     DESCRIPTION_MAX,
+    MULTILINE_TEXT,
+    ONE_LINE_TEXT,
     RID_MAX,
     TITLE_MAX,
     Ack,
@@ -45,6 +47,7 @@ from protocol.messages import (
     UnlockTicket,
     UpdateTicket,
     User,
+    UserName,
     Users,
     Welcome,
 )
@@ -298,6 +301,72 @@ def test_mangled_frames_raise_only_decode_errors(codec: Codec) -> None:
                     data[at:at] = rng.choice(frames)
         with contextlib.suppress(msgspec.DecodeError):
             codec.decode_client(bytes(data))
+
+
+REFUSED_IN_ALL_TEXT = [
+    *map(chr, range(0x00, 0x20)),
+    *map(chr, range(0x7F, 0xA0)),
+    "\u2028",
+    "\u2029",
+    *map(chr, range(0x202A, 0x202F)),
+    *map(chr, range(0x2066, 0x206A)),
+]
+ALLOWED_IN_DESCRIPTIONS = {"\n", "\t"}
+
+
+@pytest.mark.parametrize("character", REFUSED_IN_ALL_TEXT, ids=lambda c: f"U+{ord(c):04X}")
+def test_text_rules_refuse_every_control_and_bidi_override(character: str) -> None:
+    """Titles, names and emails refuse each of these characters; descriptions all but newline and tab."""
+    text = f"a{character}b"
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"type": "CreateTicket", "rid": 1, "title": text}, "$.title"),
+        ({**UPDATE, "version": 1, "title": text}, "$.title"),
+        ({"type": "Login", "rid": 1, "email": f"a{character}@b", "password": "x"}, "$.email"),
+    ]
+    if character not in ALLOWED_IN_DESCRIPTIONS:
+        cases.append(({"type": "CreateTicket", "rid": 1, "title": "t", "description": text}, "$.description"))
+    else:
+        assert JSON.decode_client(
+            msgspec.json.encode({"type": "CreateTicket", "rid": 1, "title": "t", "description": text})
+        )
+    for frame, path in cases:
+        with pytest.raises(msgspec.ValidationError) as caught:
+            JSON.decode_client(msgspec.json.encode(frame))
+        sentence, found = describe_decode_error(caught.value)
+        assert found == path
+        assert "control characters" in sentence and "regex" not in sentence
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert(text, UserName)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[bold red]x[/]", "\u05e9\u05dc\u05d5\u05dd \u200f\u200e\u061c", "caf\u00e9 \u00a0 \u00ad 🖨️ 👩‍💻", "\\x1b[2J"],
+    ids=["markup", "rtl-marks", "latin1-and-emoji", "escaped-backslash"],
+)
+def test_text_rules_accept_everything_else(text: str) -> None:
+    """Markup-like text, right-to-left marks, NBSP, soft hyphen and emoji are ordinary text."""
+    message = JSON.decode_client(
+        msgspec.json.encode({"type": "CreateTicket", "rid": 1, "title": text, "description": text})
+    )
+    assert isinstance(message, CreateTicket)
+    assert (message.title, message.description) == (text, text)
+    assert msgspec.convert(text, UserName) == text
+
+
+def test_a_final_newline_is_refused_in_one_line_text() -> None:
+    """The patterns end at the end of the string, not before a final newline as Python's `$` would."""
+    with pytest.raises(msgspec.ValidationError):
+        JSON.decode_client(b'{"type": "CreateTicket", "rid": 1, "title": "t\\n"}')
+    with pytest.raises(msgspec.ValidationError):
+        JSON.decode_client(b'{"type": "Login", "rid": 1, "email": "a@b\\n", "password": "x"}')
+
+
+def test_schema_shows_the_text_rules() -> None:
+    """/schema.json carries each text rule as a pattern, so other clients can check the same."""
+    definitions = json_schema()["$defs"]
+    assert definitions["CreateTicket"]["properties"]["title"]["pattern"] == ONE_LINE_TEXT
+    assert definitions["CreateTicket"]["properties"]["description"]["pattern"] == MULTILINE_TEXT
 
 
 def test_server_decoder_refuses_client_messages() -> None:

@@ -10,11 +10,22 @@ import msgspec
 import pytest
 
 from protocol.codec import JSON, MSGPACK, Codec
-from protocol.messages import Ack, AllTickets, CloseCode, Error, ErrorCode, GetTickets, LockTicket, Ticket
+from protocol.messages import (
+    Ack,
+    AllTickets,
+    CloseCode,
+    CreateTicket,
+    Error,
+    ErrorCode,
+    GetTickets,
+    LockTicket,
+    Ticket,
+    TicketCreated,
+)
 from tests.conftest import ServerFactory
 from tests.server.test_tickets import create
 from tests.server.wire import Wire, wire
-from tests.support import ALICE, ServerHarness
+from tests.support import ALICE, BOB, ServerHarness
 
 UNKNOWN = str(uuid.uuid4())
 
@@ -277,3 +288,75 @@ async def test_flood_of_bad_frames_logs_one_line(
     assert not [r for r in caplog.records if r.exc_info is not None]
     above_debug = [r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG]
     assert len(above_debug) == 1 and "flooding" in above_debug[0]
+
+
+# --- text rules: what titles and descriptions may hold --------------------------------------------------------------
+
+# (case, character): refused in titles and descriptions alike
+REFUSED_EVERYWHERE = [
+    ("NUL", "\x00"),
+    ("BEL", "\x07"),
+    ("ESC", "\x1b"),
+    ("carriage return", "\r"),
+    ("DEL", "\x7f"),
+    ("C1 CSI", "\x9b"),
+    ("line separator", "\u2028"),
+    ("right-to-left override", "\u202e"),
+    ("left-to-right embedding", "\u202a"),
+    ("first strong isolate", "\u2068"),
+]
+ALLOWED_IN_DESCRIPTION_ONLY = [("newline", "\n"), ("tab", "\t")]
+ACCEPTED_TEXT = [
+    ("rich markup", "[bold red]pwned[/] [link=https://example.com]x[/link]"),
+    ("textual markup", "$accent [@click=app.quit]quit[/]"),
+    ("right-to-left with marks", "\u05e9\u05dc\u05d5\u05dd \u200fworld\u200e \u0645\u0631\u062d\u0628\u0627"),
+    ("emoji and combining marks", "printer 🖨️ jams, cafe\u0301, 👩‍💻"),
+    ("backslash escapes as text", "\\x1b[2J \\n \\u202e"),
+]
+
+
+@pytest.mark.parametrize(
+    ("field", "character"),
+    [
+        pytest.param(field, character, id=f"{field}: {case}")
+        for field in ("title", "description")
+        for case, character in REFUSED_EVERYWHERE
+    ]
+    + [pytest.param("title", character, id=f"title: {case}") for case, character in ALLOWED_IN_DESCRIPTION_ONLY],
+)
+async def test_control_characters_are_refused(server: ServerHarness, field: str, character: str) -> None:
+    """A title or description holding a refused character gets `bad_request` naming the field, in both requests."""
+    async with wire(server.url, login=ALICE) as alice:
+        tid = await create(alice, "clean")
+        await alice.expect(LockTicket(rid=alice.rid(), ticket_id=tid), Ack)
+        before = await _state(alice)
+        text = f"before{character}after"
+        create_fields = {"title": "t", field: text}
+        requests = [
+            {"type": "CreateTicket", "rid": alice.rid(), **create_fields},
+            {"type": "UpdateTicket", "rid": alice.rid(), "ticket_id": str(tid), "version": 1, field: text},
+        ]
+        for request in requests:
+            reply = await alice.send_raw(json.dumps(request))
+            assert isinstance(reply, Error)
+            assert (reply.code, reply.rid, reply.detail) == (ErrorCode.BAD_REQUEST, request["rid"], f"$.{field}")
+            assert "control characters" in reply.message and "regex" not in reply.message
+        assert await _state(alice) == before
+
+
+@pytest.mark.parametrize("text", [text for _, text in ACCEPTED_TEXT], ids=[case for case, _ in ACCEPTED_TEXT])
+async def test_any_other_text_is_stored_and_sent_as_is(server: ServerHarness, text: str) -> None:
+    """Markup-like and right-to-left text is legitimate: stored and broadcast exactly as sent."""
+    description = f"{text}\n\tsecond line"
+    async with wire(server.url, login=ALICE) as alice, wire(server.url, login=BOB) as bob:
+        await bob.expect(GetTickets(rid=bob.rid()), AllTickets)
+        ack = await alice.expect(CreateTicket(rid=alice.rid(), title=text, description=description), Ack)
+        assert ack.ticket is not None
+        assert (ack.ticket.title, ack.ticket.description) == (text, description)
+        event = await bob.next_event()
+        assert isinstance(event, TicketCreated)
+        assert (event.ticket.title, event.ticket.description) == (text, description)
+    await server.restart()
+    async with wire(server.url, login=BOB) as bob:
+        (stored,) = (await bob.expect(GetTickets(rid=bob.rid()), AllTickets)).tickets
+        assert (stored.title, stored.description) == (text, description)
