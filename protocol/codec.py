@@ -128,12 +128,20 @@ def describe_decode_error(exc: msgspec.DecodeError) -> tuple[str, str | None]:
     text = str(exc)
     match = _PATH.search(text)
     if match is None:
-        return f"The message could not be read: {text}.", None
+        return f"The message could not be read: {_shorten(text)}.", None
     problem = text[: match.start()]
     for pattern, rule in TEXT_RULES.items():
         if problem.endswith(f"matching regex {pattern!r}"):  # a regex is no sentence for a person
             problem = f"expected {rule}"
-    return f"Invalid field {match['path']}: {problem}.", match["path"]
+    return f"Invalid field {match['path']}: {_shorten(problem)}.", match["path"]
+
+
+_PROBLEM_MAX = 200
+
+
+def _shorten(problem: str) -> str:
+    # msgspec quotes what it refused (a type tag, a field name), which may be most of a 1 MiB frame
+    return problem if len(problem) <= _PROBLEM_MAX else problem[: _PROBLEM_MAX - 1] + "…"
 
 
 def json_schema() -> dict[str, Any]:

@@ -369,6 +369,24 @@ def test_schema_shows_the_text_rules() -> None:
     assert definitions["CreateTicket"]["properties"]["description"]["pattern"] == MULTILINE_TEXT
 
 
+@pytest.mark.parametrize(
+    ("frame", "path"),
+    [
+        ({"type": "A" * 5000, "rid": 1}, "$.type"),
+        ({"type": "GetTickets", "rid": 1, "k" * 5000: 1}, None),
+        ({"type": "CreateTicket", "rid": 1, "title": "t", "status": "s" * 5000}, "$.status"),
+    ],
+    ids=["long type", "long unknown field", "long enum value"],
+)
+def test_sentences_stay_short_when_msgspec_quotes_the_frame(frame: dict[str, Any], path: str | None) -> None:
+    """A refused value quoted back in the sentence is cut, so a huge frame does not earn a huge reply."""
+    with pytest.raises(msgspec.ValidationError) as caught:
+        JSON.decode_client(msgspec.json.encode(frame))
+    sentence, found = describe_decode_error(caught.value)
+    assert found == path
+    assert len(sentence) < 260 and sentence.endswith("….")
+
+
 def test_server_decoder_refuses_client_messages() -> None:
     """Each direction has its own union: a request is not a valid server frame."""
     with pytest.raises(msgspec.ValidationError):
