@@ -57,11 +57,23 @@ def test_user_lifecycle(tmp_path: Path) -> None:
     [
         (["user", "add", "not-an-email", "--name", "X", "--password-stdin"], "pw\n", "is not an email address"),
         (["user", "add", "a@example.com", "--name", " ", "--password-stdin"], "pw\n", "name must be"),
+        (["user", "add", "a@example.com", "--name", "Eve\x1b[2J", "--password-stdin"], "pw\n", "name must be"),
+        (["user", "add", "a@example.com", "--name", "Eve\u202eevE", "--password-stdin"], "pw\n", "name must be"),
+        (["user", "add", "a\x07@example.com", "--name", "A", "--password-stdin"], "pw\n", "is not an email address"),
         (["user", "add", "a@example.com", "--name", "A", "--password-stdin"], "\n", "must not be empty"),
         (["user", "passwd", "ghost@example.com", "--password-stdin"], "pw\n", "No user has the email"),
         (["user", "disable", "ghost@example.com"], None, "No user has the email"),
     ],
-    ids=["bad email", "blank name", "empty password", "passwd unknown", "disable unknown"],
+    ids=[
+        "bad email",
+        "blank name",
+        "escape in name",
+        "bidi override in name",
+        "bell in email",
+        "empty password",
+        "passwd unknown",
+        "disable unknown",
+    ],
 )
 def test_user_command_errors(tmp_path: Path, args: list[str], stdin: str | None, message: str) -> None:
     """Bad input to a user command exits 1 with a sentence, never a traceback."""
