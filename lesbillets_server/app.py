@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import ssl
@@ -21,7 +22,7 @@ from lesbillets_server.broadcast import LocalBroadcaster
 from lesbillets_server.config import MEMORY_DB, ServerConfig
 from lesbillets_server.connection import ConnectionHandler
 from lesbillets_server.dispatch import Dispatcher
-from lesbillets_server.http import process_request, with_metrics
+from lesbillets_server.http import process_request
 from lesbillets_server.metrics import Metrics
 from lesbillets_server.outbox import Outbox
 from lesbillets_server.ownership import claim
@@ -107,8 +108,9 @@ async def run_server(
 async def _serving(
     config: ServerConfig, clock: Clock, prepare: Callable[[Store], Awaitable[object]] | None
 ) -> AsyncIterator[RunningServer]:
-    store = await open_store(config.db, synchronous=config.synchronous)
+    store = await open_store(config.db, synchronous=config.synchronous, busy_timeout_s=config.busy_timeout_s)
     try:
+        await store.probe(report=False)  # a database it cannot write stops the server here, not every login later
         if prepare is not None:
             await prepare(store)
         broadcaster = LocalBroadcaster()
@@ -128,7 +130,7 @@ async def _serving(
             select_subprotocol=select_subprotocol,
             compression=None,  # events are small and encoded once for every client
             max_size=config.max_message,
-            process_request=with_metrics(process_request, metrics),
+            process_request=functools.partial(process_request, health=store.health, metrics=metrics),
             ssl=_ssl_context(config),
             logger=_frame_safe_logger(),
             create_connection=outbox.connection_class(),

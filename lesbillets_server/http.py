@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import html
 import json
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from lesbillets_server.health import WriteHealth
 from lesbillets_server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from lesbillets_server.metrics import Metrics
 from protocol.codec import json_schema
@@ -55,30 +55,29 @@ def _response(status: int, reason: str, content_type: str, body: bytes) -> Respo
     return Response(status, reason, headers, body)
 
 
-def process_request(connection: ServerConnection, request: Request) -> Response | None:
+def _healthz(health: WriteHealth) -> Response:
+    """503 while the latest write (a request's, or the sweeper's probe when idle) failed; it never writes itself."""
+    if health.problem is None:
+        return _response(200, "OK", "text/plain; charset=utf-8", b"ok\n")
+    # no path here: anyone may ask, and the log names the file
+    body = f"The server cannot write to its database: {health.problem}. Changes fail until it can.\n"
+    return _response(503, "Service Unavailable", "text/plain; charset=utf-8", body.encode())
+
+
+def process_request(
+    connection: ServerConnection, request: Request, *, health: WriteHealth, metrics: Metrics
+) -> Response | None:
     """Answer the HTTP paths; let websocket upgrades through (None)."""
     if request.headers.get("Upgrade", "").lower() == "websocket":
         return None
     path = request.path.split("?", 1)[0]
     if path == "/healthz":
-        return _response(200, "OK", "text/plain; charset=utf-8", b"ok\n")
+        return _healthz(health)
+    if path == "/metrics":
+        return _response(200, "OK", METRICS_CONTENT_TYPE, metrics.render())
     if path == "/docs":
         return _response(200, "OK", "text/html; charset=utf-8", _docs_html())
     if path == "/schema.json":
         return _response(200, "OK", "application/schema+json", _schema_json())
     body = f"Not found: {html.escape(path)}. Try /docs, /schema.json or /healthz; websocket clients connect here.\n"
     return _response(404, "Not Found", "text/plain; charset=utf-8", body.encode())
-
-
-ProcessRequest = Callable[[ServerConnection, Request], Response | None]
-
-
-def with_metrics(process: ProcessRequest, metrics: Metrics) -> ProcessRequest:
-    """Add /metrics (Prometheus text format) in front of the other paths."""
-
-    def process_request(connection: ServerConnection, request: Request) -> Response | None:
-        if request.path.split("?", 1)[0] == "/metrics" and request.headers.get("Upgrade", "").lower() != "websocket":
-            return _response(200, "OK", METRICS_CONTENT_TYPE, metrics.render())
-        return process(connection, request)
-
-    return process_request

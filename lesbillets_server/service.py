@@ -14,18 +14,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from msgspec import structs
-
 from lesbillets_server import history
 from lesbillets_server.board import Actor, Board, too_many_locks
 from lesbillets_server.broadcast import Broadcaster
 from lesbillets_server.config import ServerConfig
-from lesbillets_server.errors import GuardFailed, Rejected
+from lesbillets_server.errors import GuardFailed, Rejected, StoreUnavailable
 from lesbillets_server.follower import LogFollower
 from lesbillets_server.metrics import Metrics
 from lesbillets_server.storage import Store
@@ -78,6 +77,9 @@ class TicketService:
         self._live: Counter[str] = Counter()
         """Session id → this replica's connections of it."""
         self._next_trim = datetime.min.replace(tzinfo=UTC)
+        self._unreleased: set[str] = set()
+        """Ended sessions whose locks could not be released (the database could not be written): the sweeper
+        retries."""
         self._last_seen: dict[str, datetime] = {}
         """Sessions whose last connection here dropped, and when: told to the database once, at the next beat."""
 
@@ -116,13 +118,9 @@ class TicketService:
     # --- reads: from the read model -------------------------------------------------------------
 
     def snapshot(self) -> tuple[int, list[Ticket]]:
-        """The table at the follower's seq; a lease that has run out shows as no lock, even before the sweeper
-        has logged its release (a read never waits on a write)."""
-        tickets = list(self.board.tickets.values())
-        lapsed = set(self.board.expired(self.now()))
-        if lapsed:
-            tickets = [structs.replace(t, lock=None) if t.id in lapsed else t for t in tickets]
-        return self.follower.seq, tickets
+        """The table exactly as of the follower's seq, from memory (a read never writes): a lease that has run
+        out shows with its past `expires_at` until the sweeper's `TicketUnlocked{expired}` follows."""
+        return self.follower.seq, list(self.board.tickets.values())
 
     async def users(self) -> list[User]:
         return [record.user for record in await self.store.list_users() if not record.disabled]
@@ -155,9 +153,15 @@ class TicketService:
         await self._change(lambda board, now: board.unlock(ticket_id, actor, now, force=force))
 
     async def end_session(self, session_id: str) -> None:
-        """Logout, or a session ended by an admin: its locks go at once."""
+        """Logout, or a session ended by an admin: its locks go at once (or, if the database cannot be written
+        now, as soon as the sweeper can write it)."""
         self._last_seen.pop(session_id, None)
-        await self._deliver_all(await self.store.release_session(session_id, UnlockReason.RELEASED, self.now()))
+        try:
+            released = await self.store.release_session(session_id, UnlockReason.RELEASED, self.now())
+        except StoreUnavailable:
+            self._unreleased.add(session_id)
+            return
+        await self._deliver_all(released)
 
     async def _change(self, rule: Rule) -> Ticket:
         now = self.now()
@@ -184,11 +188,14 @@ class TicketService:
         await self.follower.reached(event.seq)
         return event.ticket
 
-    async def _deliver_all(self, events: list[LoggedEvent]) -> None:
-        if events:
-            self.metrics.events_committed.inc(len(events))
-            self.follower.offer(events)
-            await self.follower.reached(events[-1].seq)
+    async def _deliver_all(self, events: list[LoggedEvent]) -> bool:
+        """Deliver what a claim released; whether there was anything."""
+        if not events:
+            return False
+        self.metrics.events_committed.inc(len(events))
+        self.follower.offer(events)
+        await self.follower.reached(events[-1].seq)
+        return True
 
     async def _check_assignee(self, assignee: uuid.UUID | None) -> None:
         if assignee is None:
@@ -200,10 +207,14 @@ class TicketService:
     # --- sessions: liveness is shared, so a dropped session keeps its locks while any replica has it -----
 
     async def attach(self, session_id: str) -> None:
+        self._unreleased.discard(session_id)  # resumed before its locks could go: it keeps them
         self._live[session_id] += 1
         self._last_seen.pop(session_id, None)
         if self._live[session_id] == 1:
-            await self.store.heartbeat(self.replica, [session_id], self.now())
+            # at once, so no replica's grace sweep takes its locks before our next beat; a database that cannot
+            # be written now does not stop a Resume (reads go on): the next beat tells it
+            with contextlib.suppress(StoreUnavailable):
+                await self.store.heartbeat(self.replica, [session_id], self.now())
 
     def detach(self, session_id: str) -> None:
         self._live[session_id] -= 1
@@ -217,8 +228,16 @@ class TicketService:
         self._offset = await self.store.clock_offset()
 
     async def sweep(self) -> None:
-        """Release every lease that has run out (claimed in the write: once, however many replicas sweep)."""
-        await self._deliver_all(await self.store.release_expired(self.now()))
+        """Release every lease that has run out (claimed in the write: once, however many replicas sweep), and
+        the locks of ended sessions whose release could not be written before. When there was nothing to write,
+        check now and then that the database can still be written (for /healthz)."""
+        wrote = await self._deliver_all(await self.store.release_expired(self.now()))
+        for session_id in list(self._unreleased):
+            self._unreleased.discard(session_id)
+            await self.end_session(session_id)
+            wrote = True
+        if not wrote and self.store.health.probe_due(time.monotonic()):
+            await self.store.probe()
 
     async def beat(self) -> None:
         """Tell the database which sessions live here; release the locks of sessions no replica has had for
@@ -267,6 +286,8 @@ class TicketService:
                 if due:
                     try:
                         await job()
+                    except StoreUnavailable:
+                        self.metrics.database_up.set(0)  # the store's health logs the episode, once
                     except Exception:
                         self.metrics.database_up.set(0)
                         log.exception("%s failed; trying again later", job.__name__)

@@ -75,6 +75,8 @@ class TableModel:
         self.me = me
         self.users: dict[uuid.UUID, User] = {user.id: user for user in users}
         self.tickets: dict[uuid.UUID, Ticket] = {}
+        self.loaded = False
+        """A snapshot came: from here the table follows events."""
         self.sort = sort or Sort()
         self.query = ""
         self.filter = Filter()
@@ -127,6 +129,7 @@ class TableModel:
 
     def load(self, tickets: Iterable[Ticket]) -> None:
         """Replace everything with a snapshot."""
+        self.loaded = True
         self.tickets = {ticket.id: ticket for ticket in tickets}
         self._haystacks.clear()
         self._rebuild()

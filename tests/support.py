@@ -72,7 +72,7 @@ class ServerHarness:
         if db is None:
             assert template is not None
             db = str(directory / "lesbillets.db")
-            shutil.copyfile(template, db)
+            shutil.copy(template, db)  # keeps the template's 0600
         self.config = replace(ServerConfig(), host="127.0.0.1", port=0, db=db, **overrides)
         self._stack: contextlib.AsyncExitStack | None = None
         self._running: RunningServer | None = None

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from lesbillets_server.health import WriteHealth
 from lesbillets_server.storage.records import Loaded, LoggedEvent, SessionRecord, TicketChange, UserRecord
 from protocol.messages import Ticket, UnlockReason, User
 
@@ -24,8 +25,17 @@ class Store(Protocol):
     """Several servers may share it (PostgreSQL): events reach a replica through the log, not the process."""
     where: str
     """The database, for people: a file path, or the URL without its password."""
+    health: WriteHealth
+    """What the latest writes found: whether the database can be written (for /healthz and the log)."""
 
     async def close(self) -> None: ...
+
+    async def probe(self, *, report: bool = True) -> None:
+        """A small committed write, to learn whether the database can be written (`StoreUnavailable` if not).
+
+        `report=False` leaves `health` and the log out of it (the start-up check, which stops the server).
+        """
+        ...
 
     # --- the read model's start, the clock ------------------------------------------------------
 

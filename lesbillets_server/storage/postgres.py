@@ -8,6 +8,7 @@ the schema's channel: replicas LISTEN there to know when to tail the log (no pay
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
@@ -20,7 +21,8 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
-from lesbillets_server.errors import GuardFailed, StoreError
+from lesbillets_server.errors import GuardFailed, StoreError, StoreUnavailable
+from lesbillets_server.health import WriteHealth
 from lesbillets_server.storage import schema
 from lesbillets_server.storage.records import (
     Loaded,
@@ -51,6 +53,8 @@ from protocol.messages import Role, Ticket, UnlockReason, User
 
 _UPDATE = update_statement("%s")
 _USER_COLUMNS = "id, email, name, role, password_hash, disabled"
+_UNREACHABLE = (psycopg.OperationalError, psycopg.errors.ReadOnlySqlTransaction)
+"""The database cannot serve us now (gone, shutting down, out of disk, a pool timeout, a read-only standby)."""
 _MIGRATION_LOCK = 7_2616_1153  # any constant: replicas starting at once migrate one at a time
 
 
@@ -73,14 +77,17 @@ class PostgresStore:
     engine = "postgresql"
     shared = True
 
-    def __init__(self, url: str, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]], channel: str) -> None:
+    def __init__(
+        self, url: str, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]], channel: str, *, log_failures: bool
+    ) -> None:
         self.where = redacted(url)
+        self.health = WriteHealth(self.where, time.monotonic(), logs=log_failures)
         self._url = url
         self._pool = pool
         self._channel = channel
 
     @classmethod
-    async def open(cls, url: str, *, pool_size: int = 10) -> PostgresStore:
+    async def open(cls, url: str, *, pool_size: int = 10, log_failures: bool = True) -> PostgresStore:
         try:
             # one plain connection first: a wrong URL fails at once with the server's own words (a pool retries)
             async with await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=10) as conn:
@@ -97,15 +104,46 @@ class PostgresStore:
             await pool.close()
             raise StoreError(f"Cannot use the database {redacted(url)}: {_reason(exc)}.") from None
         assert row is not None
-        return cls(url, pool, f"lesbillets_events_{row[0]}")
+        return cls(url, pool, f"lesbillets_events_{row[0]}", log_failures=log_failures)
 
     async def close(self) -> None:
         await self._pool.close()
 
+    @contextlib.asynccontextmanager
+    async def _reading(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A pooled connection; losing the database is `StoreUnavailable` (a sentence for the client)."""
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except _UNREACHABLE as exc:
+            self.health.failed(_reason(exc), time.monotonic())
+            raise StoreUnavailable(self.where, _reason(exc)) from None
+
+    @contextlib.asynccontextmanager
+    async def _writing(self, *, report: bool = True) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """One write transaction: committed whole, or `StoreUnavailable` when the database cannot take it now
+        (unreachable, read-only, out of disk); its outcome goes to `health`."""
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                yield conn
+        except _UNREACHABLE as exc:
+            if report:
+                self.health.failed(_reason(exc), time.monotonic())
+            raise StoreUnavailable(self.where, _reason(exc)) from None
+        if report:
+            self.health.succeeded(time.monotonic())
+
+    async def probe(self, *, report: bool = True) -> None:
+        async with self._writing(report=report) as conn:
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('write_probe', 1)"
+                " ON CONFLICT (key) DO UPDATE SET value = meta.value + 1"
+            )
+
     # --- the read model's start, the clock ------------------------------------------------------
 
     async def load(self) -> Loaded:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._reading() as conn, conn.transaction():
             # one snapshot of the database for the tickets and the head: REPEATABLE READ
             await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             rows = await (await conn.execute(f"SELECT {TICKET_COLUMNS} FROM tickets ORDER BY created_at")).fetchall()
@@ -129,7 +167,7 @@ class PostgresStore:
         )
 
     async def clock_offset(self) -> timedelta:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             before = time.time()
             row = await (await conn.execute("SELECT clock_timestamp()")).fetchone()
             after = time.time()
@@ -149,7 +187,7 @@ class PostgresStore:
     # --- ticket changes -------------------------------------------------------------------------
 
     async def create_tickets(self, tickets: Sequence[Ticket], now: datetime) -> list[LoggedEvent]:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._writing() as conn:
             async with conn.cursor() as cursor:
                 await cursor.executemany(
                     f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})",
@@ -160,7 +198,7 @@ class PostgresStore:
     async def change(self, change: TicketChange, now: datetime) -> LoggedEvent:
         guard = change.guard
         ticket = change.ticket
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._writing() as conn:
             if guard.max_locks is not None and ticket.lock is not None:
                 # two grants to one user on two replicas must not both pass the count: serialise on the user
                 await conn.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (ticket.lock.user_id,))
@@ -196,7 +234,7 @@ class PostgresStore:
         )
 
     async def _release(self, where: str, params: list[Any], reason: UnlockReason, now: datetime) -> list[LoggedEvent]:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._writing() as conn:
             # the UPDATE claims the rows: a replica sweeping at the same time waits, then finds them released
             cursor = await conn.execute(
                 f"UPDATE tickets SET {UNLOCK_FIELDS} WHERE {where} RETURNING {TICKET_COLUMNS}", params
@@ -205,7 +243,7 @@ class PostgresStore:
             return await self._append(conn, [released_by_server(ticket, reason, now) for ticket in released])
 
     async def heartbeat(self, replica: str, sessions: Collection[str], now: datetime) -> None:
-        async with self._pool.connection() as conn, conn.transaction():
+        async with self._writing() as conn:
             if sessions:
                 await conn.execute(
                     "INSERT INTO session_liveness SELECT s, %s, %s FROM unnest(%s::text[]) AS s"
@@ -262,7 +300,7 @@ class PostgresStore:
         )
 
     async def head(self) -> int:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             row = await (await conn.execute("SELECT seq FROM log_head")).fetchone()
         assert row is not None
         return int(row[0])
@@ -276,12 +314,12 @@ class PostgresStore:
         return newest_first[::-1]
 
     async def _events(self, query: str, *params: Any) -> list[LoggedEvent]:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             rows = await (await conn.execute(query, params)).fetchall()
         return [event_from_row(row, new_uuid, _time) for row in rows]
 
     async def trim_log(self, before: datetime) -> int:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             return (await conn.execute("DELETE FROM events WHERE at < %s", (before,))).rowcount
 
     # --- users and sessions ---------------------------------------------------------------------
@@ -303,7 +341,7 @@ class PostgresStore:
         return await self._one_user("id = %s", user_id)
 
     async def list_users(self) -> list[UserRecord]:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             rows = await (await conn.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY lower(email)")).fetchall()
         return [_user_from_row(row) for row in rows]
 
@@ -323,7 +361,7 @@ class PostgresStore:
         )
 
     async def session_by_token(self, token_hash: str) -> SessionRecord | None:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             cursor = await conn.execute(
                 "SELECT id, user_id, expires_at FROM sessions WHERE token_hash = %s", (token_hash,)
             )
@@ -337,12 +375,12 @@ class PostgresStore:
         await self._write("DELETE FROM sessions WHERE user_id = %s", user_id)
 
     async def _one_user(self, where: str, value: Any) -> UserRecord | None:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             row = await (await conn.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE {where}", (value,))).fetchone()
         return None if row is None else _user_from_row(row)
 
     async def _write(self, statement: str, *params: Any) -> None:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             await conn.execute(statement, params)
 
 

@@ -6,17 +6,22 @@ inside a change, one server's changes are serialised by the event loop as SQLite
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
+import stat
+import time
 import uuid
 from collections.abc import AsyncIterator, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from lesbillets_server.config import MEMORY_DB
-from lesbillets_server.errors import GuardFailed, StoreError
+from lesbillets_server.errors import GuardFailed, StoreError, StoreUnavailable
+from lesbillets_server.health import WriteHealth
 from lesbillets_server.storage import schema
 from lesbillets_server.storage.records import (
     Loaded,
@@ -45,7 +50,21 @@ from lesbillets_server.storage.sql import (
 )
 from protocol.messages import Role, Ticket, UnlockReason, User
 
+log = logging.getLogger(__name__)
+
 _UPDATE = update_statement("?")
+_CANNOT_WRITE = frozenset(
+    {
+        sqlite3.SQLITE_FULL,  # the disk (or its quota) is full
+        sqlite3.SQLITE_READONLY,  # the file, its directory or the mount is read-only
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_BUSY,  # another process held the write lock beyond busy_timeout
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_CANTOPEN,  # the -wal or -shm file cannot be created
+        sqlite3.SQLITE_PERM,
+    }
+)
+"""SQLite's primary result codes for a database that cannot be written right now, whatever the request."""
 _USER_COLUMNS = "id, email, name, role, password_hash, disabled"
 
 
@@ -67,23 +86,30 @@ def _time(value: Any) -> datetime:
 
 
 class SqliteStore:
+    """A write the database refuses for a reason outside the request (see `_CANNOT_WRITE`) raises
+    `StoreUnavailable` with nothing written, and is reported to `health`."""
+
     engine = "sqlite"
     shared = False
 
-    def __init__(self, path: str | Path, *, synchronous: str = "normal") -> None:
+    def __init__(
+        self, path: str | Path, *, synchronous: str = "normal", busy_timeout_s: float = 5.0, log_failures: bool = True
+    ) -> None:
         target = str(path)
         self.where = target
-        if target != MEMORY_DB:
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
+        self.health = WriteHealth(target, time.monotonic(), logs=log_failures)
         try:
+            if target != MEMORY_DB:
+                _create_private(Path(target))
             self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
             self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA busy_timeout = 5000")
+            self._db.execute(f"PRAGMA busy_timeout = {round(busy_timeout_s * 1000)}")
             self._migrate()
-        except sqlite3.Error as exc:
-            raise StoreError(f"Cannot open the database {target}: {exc}.") from exc
+        except (OSError, sqlite3.Error) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise StoreError(f"Cannot open the database {target}: {reason}.") from exc
 
     def _migrate(self) -> None:
         has_meta = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
@@ -98,14 +124,35 @@ class SqliteStore:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (number + 1,))
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+    def _transaction(self, *, report: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed whole, or rolled back with `StoreUnavailable` if it cannot be written."""
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                # a failed COMMIT (disk full, I/O error) may leave the transaction open, or SQLite may have ended it
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF not in _CANNOT_WRITE:
+                raise
+            if report:
+                self.health.failed(str(exc), time.monotonic())
+            raise StoreUnavailable(self.where, str(exc)) from None
+        if report:
+            self.health.succeeded(time.monotonic())
+
+    async def probe(self, *, report: bool = True) -> None:
+        with self._transaction(report=report) as db:
+            # a changed value, so the commit really appends to the WAL (an unchanged row writes no page)
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('write_probe', 1)"
+                " ON CONFLICT (key) DO UPDATE SET value = value + 1"
+            )
 
     async def close(self) -> None:
         self._db.close()
@@ -291,6 +338,24 @@ class SqliteStore:
 def _user_from_row(row: tuple[Any, ...]) -> UserRecord:
     user = User(id=uuid.UUID(row[0]), email=row[1], name=row[2], role=Role(row[3]))
     return UserRecord(user=user, password_hash=row[4], disabled=bool(row[5]))
+
+
+def _create_private(path: Path) -> None:
+    """Create the database's directory (0700) and file (0600) if missing: they hold password hashes and every ticket.
+
+    SQLite gives the -wal and -shm files the database file's mode. A directory or file that already exists keeps
+    its mode (an operator may have chosen it); a database others can read gets a warning.
+    """
+    missing = [parent for parent in (path.parent, *path.parent.parents) if not parent.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(exist_ok=True)
+        directory.chmod(0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & (stat.S_IRGRP | stat.S_IROTH):
+            log.warning("the database %s can be read by other users (mode %o); `chmod 600` it", path, mode)
 
 
 def _normalise_lock_times(db: sqlite3.Connection) -> None:

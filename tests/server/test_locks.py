@@ -67,10 +67,14 @@ async def test_renewal_keeps_the_lease(server_factory: ServerFactory) -> None:
             renewed = await alice.expect(RenewLock(rid=alice.rid(), ticket_id=tid), Ack)
             assert renewed.ticket is not None and renewed.ticket.lock is not None
             assert renewed.ticket.lock.expires_at == clock.now + timedelta(seconds=60)
-        snapshot = await alice.expect(GetTickets(rid=alice.rid()), AllTickets)  # sweeps before answering
+        snapshot = await alice.expect(GetTickets(rid=alice.rid()), AllTickets)
         assert snapshot.tickets[0].lock is not None
         assert not any(isinstance(e, TicketUnlocked) for e in alice.events)
-        clock.advance(61)
+        clock.advance(61)  # now the sweeper (every second) releases it
+        event = await alice.next_event()
+        while not isinstance(event, TicketUnlocked):
+            event = await alice.next_event()
+        assert event.reason is UnlockReason.EXPIRED
         snapshot = await alice.expect(GetTickets(rid=alice.rid()), AllTickets)
         assert snapshot.tickets[0].lock is None
 

@@ -252,7 +252,7 @@ async def test_filter_and_sort(server: ServerHarness) -> None:
 
 
 async def test_reconnects_after_the_server_restarts_and_keeps_an_open_form(server: ServerHarness) -> None:
-    """The bar says reconnecting and the table is stale; then it resumes, resyncs, and the form never left."""
+    """The bar says reconnecting and the table is stale; then it resumes the event stream, and the form never left."""
     async with scripted_agent(server, BOB) as bob:
         await bob.create_ticket("VPN drops")
     async with running_app(server) as (app, pilot, _):
