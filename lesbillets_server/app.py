@@ -18,11 +18,13 @@ from websockets.typing import Subprotocol
 
 from lesbillets_server.auth import Authenticator
 from lesbillets_server.broadcast import LocalBroadcaster
+from lesbillets_server.checkpool import CheckPool
 from lesbillets_server.config import ServerConfig
 from lesbillets_server.connection import ConnectionHandler
 from lesbillets_server.dispatch import Dispatcher
 from lesbillets_server.http import process_request
 from lesbillets_server.outbox import Outbox
+from lesbillets_server.ratelimit import LoginThrottle
 from lesbillets_server.service import Clock, TicketService, utc_now
 from lesbillets_server.store import SqliteStore, Store
 from protocol.codec import SUBPROTOCOLS
@@ -106,7 +108,12 @@ async def run_server(
         broadcaster = LocalBroadcaster()
         outbox = Outbox(backlog_bytes=config.backlog_bytes, on_laggard=broadcaster.drop)
         service = TicketService(store, broadcaster, config, clock)
-        auth = Authenticator(store, session_ttl=timedelta(seconds=config.session_ttl_s))
+        auth = Authenticator(
+            store,
+            session_ttl=timedelta(seconds=config.session_ttl_s),
+            throttle=LoginThrottle(address_burst=config.login_address_limit, account_burst=config.login_account_limit),
+            pool=CheckPool(workers=config.login_workers, queue=config.login_queue, reserved=config.login_queue),
+        )
         dispatcher = Dispatcher(
             service, auth, broadcaster, lock_ttl_s=config.lock_ttl_s, server_version=server_version()
         )
@@ -136,6 +143,7 @@ async def run_server(
                 service.stop()
                 server.close(close_connections=True)
                 await server.wait_closed()
+                auth.close()
     finally:
         store.close()
 

@@ -76,6 +76,27 @@ def serve(
     rate_burst: Annotated[
         int, typer.Option(envvar="LESBILLETS_RATE_BURST", min=1, help="Requests at once before rate_limited.")
     ] = _DEFAULTS.rate_burst,
+    login_address_limit: Annotated[
+        int,
+        typer.Option(
+            envvar="LESBILLETS_LOGIN_ADDRESS_LIMIT", min=1, help="Failed logins per address at once, then per minute."
+        ),
+    ] = _DEFAULTS.login_address_limit,
+    login_account_limit: Annotated[
+        int,
+        typer.Option(
+            envvar="LESBILLETS_LOGIN_ACCOUNT_LIMIT",
+            min=1,
+            help="Failed logins per account at once, then per hour, from addresses it never logged in from.",
+        ),
+    ] = _DEFAULTS.login_account_limit,
+    login_workers: Annotated[
+        int, typer.Option(envvar="LESBILLETS_LOGIN_WORKERS", min=1, help="Password checks running at once.")
+    ] = _DEFAULTS.login_workers,
+    login_queue: Annotated[
+        int,
+        typer.Option(envvar="LESBILLETS_LOGIN_QUEUE", min=0, help="Logins waiting for a check before rate_limited."),
+    ] = _DEFAULTS.login_queue,
     synchronous: Annotated[
         Synchronous,
         typer.Option(
@@ -109,6 +130,10 @@ def serve(
         max_message=max_message,
         rate_per_s=rate_limit,
         rate_burst=rate_burst,
+        login_address_limit=login_address_limit,
+        login_account_limit=login_account_limit,
+        login_workers=login_workers,
+        login_queue=login_queue,
         synchronous=synchronous.value,
         certfile=certfile,
         keyfile=keyfile,

@@ -35,6 +35,14 @@ class ServerConfig:
     backlog_bytes: int = 4 * 1024 * 1024
     """Unsent bytes a connection may owe before it is closed with 4000 (resync)."""
     session_ttl_s: float = 30 * 24 * 3600.0
+    login_address_limit: int = 10
+    """Failed logins one address may make at once, and again each minute, across all emails."""
+    login_account_limit: int = 20
+    """Failed logins on one account at once, and again each hour, from addresses it never logged in from."""
+    login_workers: int = 1
+    """Threads checking passwords (argon2: about 0.1 s of CPU and 64 MiB each)."""
+    login_queue: int = 4
+    """Logins that may wait for a password check; past that, `rate_limited` at once."""
     sweep_interval_s: float = 1.0
     """How often expired leases are looked for."""
     synchronous: str = "normal"

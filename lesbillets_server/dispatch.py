@@ -10,6 +10,7 @@ from lesbillets_server.auth import Authenticator, Session
 from lesbillets_server.board import Actor
 from lesbillets_server.broadcast import Broadcaster
 from lesbillets_server.errors import Rejected
+from lesbillets_server.ratelimit import address_key
 from lesbillets_server.service import TicketService
 from protocol.codec import Codec
 from protocol.messages import (
@@ -64,7 +65,9 @@ class Dispatcher:
         service = self.service
         match message:
             case Login(rid=rid, email=email, password=password):
-                return self._welcome(peer, await self.auth.login(email, password, service.clock()), rid)
+                address = address_key(peer.ws.remote_address)
+                session = await self.auth.login(email, password, service.clock(), address=address)
+                return self._welcome(peer, session, rid)
             case Resume(rid=rid, token=token):
                 return self._welcome(peer, self.auth.resume(token, service.clock()), rid)
         actor = self._actor(peer)
