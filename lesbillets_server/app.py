@@ -26,6 +26,7 @@ from lesbillets_server.http import process_request
 from lesbillets_server.outbox import Outbox
 from lesbillets_server.ratelimit import LoginThrottle
 from lesbillets_server.service import Clock, TicketService, utc_now
+from lesbillets_server.sessions import SessionWatch
 from lesbillets_server.store import SqliteStore, Store
 from protocol.codec import SUBPROTOCOLS
 
@@ -135,11 +136,13 @@ async def run_server(
             running = RunningServer(config=replace(config, port=port), service=service, server=server)
             service.start_grace_for_orphans()
             sweeper = asyncio.create_task(_sweep_forever(service, config.sweep_interval_s))
+            session_watch = asyncio.create_task(SessionWatch(store, dispatcher, clock).run(config.session_check_s))
             log.info("serving on %s (database %s)", running.url, config.db)
             try:
                 yield running
             finally:
                 sweeper.cancel()
+                session_watch.cancel()
                 service.stop()
                 server.close(close_connections=True)
                 await server.wait_closed()

@@ -57,6 +57,7 @@ class Session:
     user: User
     token: str | None
     """Only set right after `Login`, when it goes to the client; never stored."""
+    expires_at: datetime
 
 
 _DISABLED = "This account is disabled; ask an admin."
@@ -95,8 +96,13 @@ class Authenticator:
             raise Rejected(ErrorCode.FORBIDDEN, _DISABLED)
         token = secrets.token_urlsafe(32)
         session = SessionRecord(id=str(uuid.uuid4()), user_id=record.user.id, expires_at=now + self._session_ttl)
-        self._store.add_session(session, token_hash(token))
-        return Session(id=session.id, user=record.user, token=token)
+        if not self._store.add_session(session, token_hash(token), password_hash=password_hash):
+            # `user disable` or `user passwd` ran while the password was being checked
+            latest = self._store.user_by_id(record.user.id)
+            if latest is not None and latest.disabled:
+                raise Rejected(ErrorCode.FORBIDDEN, _DISABLED)
+            raise Rejected(ErrorCode.UNAUTHORIZED, _BAD_LOGIN)
+        return Session(id=session.id, user=record.user, token=token, expires_at=session.expires_at)
 
     def resume(self, token: str, now: datetime) -> Session:
         session = self._store.session_by_token(token_hash(token))
@@ -105,7 +111,7 @@ class Authenticator:
         record = self._store.user_by_id(session.user_id)
         if record is None or record.disabled:
             raise Rejected(ErrorCode.UNAUTHORIZED, _DISABLED)
-        return Session(id=session.id, user=record.user, token=token)
+        return Session(id=session.id, user=record.user, token=token, expires_at=session.expires_at)
 
     def logout(self, session_id: str) -> None:
         self._store.delete_session(session_id)

@@ -235,7 +235,7 @@ def user_list(db: DbOption = _DEFAULT_DB) -> None:
 
 @user_app.command("passwd")
 def user_passwd(email: str, password_stdin: PasswordStdin = False, db: DbOption = _DEFAULT_DB) -> None:
-    """Set a user's password (their open sessions end)."""
+    """Set a user's password (their sessions end, also on open connections)."""
     password = _read_password(password_stdin)
     store = _open(db)
     try:
@@ -244,12 +244,12 @@ def user_passwd(email: str, password_stdin: PasswordStdin = False, db: DbOption 
         raise _fail(str(exc)) from None
     finally:
         store.close()
-    typer.echo(f"Password changed for {email}.")
+    typer.echo(f"Password changed for {email}; their sessions have ended.")
 
 
 @user_app.command("disable")
 def user_disable(email: str, db: DbOption = _DEFAULT_DB) -> None:
-    """Stop a user from logging in (their open sessions end)."""
+    """Stop a user from logging in (their sessions end, also on open connections)."""
     store = _open(db)
     try:
         disable_user(store, email)
@@ -257,4 +257,4 @@ def user_disable(email: str, db: DbOption = _DEFAULT_DB) -> None:
         raise _fail(str(exc)) from None
     finally:
         store.close()
-    typer.echo(f"Disabled {email}.")
+    typer.echo(f"Disabled {email}; their sessions have ended.")

@@ -35,6 +35,8 @@ class ServerConfig:
     backlog_bytes: int = 4 * 1024 * 1024
     """Unsent bytes a connection may owe before it is closed with 4000 (resync)."""
     session_ttl_s: float = 30 * 24 * 3600.0
+    session_check_s: float = 0.25
+    """How often the database is asked whether sessions ended elsewhere (`user passwd`, `user disable`)."""
     login_address_limit: int = 10
     """Failed logins one address may make at once, and again each minute, across all emails."""
     login_account_limit: int = 20

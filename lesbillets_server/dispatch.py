@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import ServerConnection, broadcast
 
 from lesbillets_server.auth import Authenticator, Session
 from lesbillets_server.board import Actor
@@ -27,11 +27,20 @@ from protocol.messages import (
     RenewLock,
     Reply,
     Resume,
+    SessionEnded,
+    SessionEndReason,
     UnlockTicket,
     UpdateTicket,
     Users,
     Welcome,
 )
+
+_ENDED: dict[SessionEndReason, str] = {
+    SessionEndReason.LOGGED_OUT: "This session was logged out on another connection; log in again.",
+    SessionEndReason.EXPIRED: "This session has expired; log in again.",
+    SessionEndReason.REVOKED: "This session was ended on the server (password changed, or logged out); log in again.",
+    SessionEndReason.DISABLED: "This account was disabled; ask an admin.",
+}
 
 
 @dataclass(slots=True, eq=False)
@@ -74,9 +83,7 @@ class Dispatcher:
         match message:
             case Logout(rid=rid):
                 self.auth.logout(actor.session_id)
-                service.end_session(actor.session_id)
-                for signed_in in list(self._peers.get(actor.session_id, ())):
-                    self.sign_out(signed_in)
+                self.end_session(actor.session_id, SessionEndReason.LOGGED_OUT, answered=peer)
                 return Ack(rid=rid)
             case GetTickets(rid=rid):
                 seq, tickets = service.snapshot()
@@ -95,6 +102,25 @@ class Dispatcher:
                 service.unlock(ticket_id, actor, force=force)
                 return Ack(rid=rid)
         raise AssertionError(f"unhandled message {type(message).__name__}")  # pragma: no cover
+
+    def sessions(self) -> dict[str, Session]:
+        """The sessions logged in on this server's connections, by id."""
+        return {peer.session.id: peer.session for peers in self._peers.values() for peer in peers if peer.session}
+
+    def end_session(self, session_id: str, reason: SessionEndReason, *, answered: Peer | None = None) -> None:
+        """The session is over: release its locks, then sign out each of its connections and tell it why.
+
+        `answered` is the connection whose own request ended it (its `Logout` gets `Ack`, not the notice).
+        """
+        try:
+            self.service.end_session(session_id)
+        finally:
+            notice = SessionEnded(reason=reason, message=_ENDED[reason])
+            for peer in list(self._peers.get(session_id, ())):
+                self.sign_out(peer)
+                if peer is not answered:
+                    # sent without waiting, like an event: the frame is queued behind the lock releases above
+                    broadcast([peer.ws], peer.codec.encode(notice), text=peer.codec.text)
 
     def sign_out(self, peer: Peer) -> None:
         """Forget who is logged in on this connection (logout, a new login, or the connection's end)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,10 +101,25 @@ class Store(Protocol):
     def list_users(self) -> list[UserRecord]: ...
     def set_password(self, user_id: uuid.UUID, password_hash: str) -> None: ...
     def set_disabled(self, user_id: uuid.UUID, disabled: bool) -> None: ...
-    def add_session(self, session: SessionRecord, token_hash: str) -> None: ...
+    def add_session(self, session: SessionRecord, token_hash: str, *, password_hash: str | None = None) -> bool:
+        """Store a new session; with `password_hash`, only if the user is still enabled and still has it."""
+        ...
+
     def session_by_token(self, token_hash: str) -> SessionRecord | None: ...
     def delete_session(self, session_id: str) -> None: ...
     def delete_sessions_of(self, user_id: uuid.UUID) -> None: ...
+    def session_generation(self) -> int:
+        """A number that changes whenever any process deletes a session or disables a user in this database."""
+        ...
+
+    def live_sessions(self, session_ids: Collection[str]) -> set[str]:
+        """Those of `session_ids` that still exist and belong to an enabled user (expiry is the caller's check)."""
+        ...
+
+    def purge_sessions(self, now: datetime) -> int:
+        """Delete the sessions that expired by `now`; how many there were."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -195,6 +210,7 @@ class SqliteStore:
     def set_disabled(self, user_id: uuid.UUID, disabled: bool) -> None:
         with self._transaction() as db:
             db.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), str(user_id)))
+            _sessions_changed(db)
 
     def _one_user(self, where: str, value: str) -> UserRecord | None:
         row = self._db.execute(
@@ -204,13 +220,22 @@ class SqliteStore:
 
     # --- sessions ---------------------------------------------------------------
 
-    def add_session(self, session: SessionRecord, token_hash: str) -> None:
+    def add_session(self, session: SessionRecord, token_hash: str, *, password_hash: str | None = None) -> bool:
+        # one statement, so a `user disable` or `user passwd` that ran during the password check wins
         with self._transaction() as db:
-            db.execute(
+            cursor = db.execute(
                 "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at)"
-                " VALUES (?, ?, ?, datetime('now'), ?)",
-                (session.id, token_hash, str(session.user_id), session.expires_at.isoformat()),
+                " SELECT :id, :token_hash, id, datetime('now'), :expires_at FROM users WHERE id = :user_id"
+                " AND (:password_hash IS NULL OR (disabled = 0 AND password_hash = :password_hash))",
+                {
+                    "id": session.id,
+                    "token_hash": token_hash,
+                    "expires_at": session.expires_at.isoformat(),
+                    "user_id": str(session.user_id),
+                    "password_hash": password_hash,
+                },
             )
+            return cursor.rowcount == 1
 
     def session_by_token(self, token_hash: str) -> SessionRecord | None:
         row = self._db.execute(
@@ -223,13 +248,50 @@ class SqliteStore:
     def delete_session(self, session_id: str) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            _sessions_changed(db)
 
     def delete_sessions_of(self, user_id: uuid.UUID) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM sessions WHERE user_id = ?", (str(user_id),))
+            _sessions_changed(db)
+
+    def session_generation(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'session_generation'").fetchone()
+        return 0 if row is None else int(row[0])
+
+    def live_sessions(self, session_ids: Collection[str]) -> set[str]:
+        ids = list(session_ids)
+        live: set[str] = set()
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start : start + _IDS_PER_QUERY]
+            rows = self._db.execute(
+                "SELECT sessions.id FROM sessions JOIN users ON users.id = sessions.user_id"
+                f" WHERE users.disabled = 0 AND sessions.id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            live.update(row[0] for row in rows)
+        return live
+
+    def purge_sessions(self, now: datetime) -> int:
+        # julianday() reads the stored ISO 8601 text with its offset, whatever its precision
+        with self._transaction() as db:
+            cursor = db.execute("DELETE FROM sessions WHERE julianday(expires_at) <= julianday(?)", (now.isoformat(),))
+            return cursor.rowcount
 
     def close(self) -> None:
         self._db.close()
+
+
+_IDS_PER_QUERY = 500
+"""Well under SQLite's limit on bound parameters."""
+
+
+def _sessions_changed(db: sqlite3.Connection) -> None:
+    """Bump the session generation, which every server on this database polls to end revoked sessions."""
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('session_generation', 1)"
+        " ON CONFLICT (key) DO UPDATE SET value = value + 1"
+    )
 
 
 def _user_from_row(row: tuple[str, str, str, str, str, int]) -> UserRecord:
