@@ -84,3 +84,49 @@ async def test_an_abandoned_check_keeps_its_place_until_its_thread_is_done() -> 
     finally:
         gate.set()
         pool.close()
+
+
+async def test_trusted_logins_go_before_those_already_waiting() -> None:
+    """A trusted login waits only for the checks running, not for the flood queued before it."""
+    pool = CheckPool(workers=1, queue=3, reserved=1)
+    gate = threading.Event()
+    started: list[str] = []
+
+    def check(name: str) -> str:
+        started.append(name)
+        gate.wait(WAIT)
+        return name
+
+    try:
+        names = ["running", "flood 1", "flood 2", "flood 3", "owner"]
+        checks = [pool.run(check, name, trusted=name == "owner") for name in names]
+        gate.set()
+        assert await asyncio.gather(*checks) == names
+        assert started == ["running", "owner", "flood 1", "flood 2", "flood 3"]
+    finally:
+        gate.set()
+        pool.close()
+
+
+async def test_a_check_abandoned_while_waiting_leaves_the_line_and_never_runs() -> None:
+    """A client that hangs up before its check started costs no check, and frees its place at once."""
+    pool = CheckPool(workers=1, queue=1, reserved=0)
+    gate = threading.Event()
+    started: list[str] = []
+
+    def check(name: str) -> str:
+        started.append(name)
+        gate.wait(WAIT)
+        return name
+
+    try:
+        running = pool.run(check, "running")
+        abandoned = pool.run(check, "abandoned")
+        abandoned.cancel()
+        waiting = pool.run(check, "waiting")  # the abandoned place is free again
+        gate.set()
+        assert await asyncio.gather(running, waiting) == ["running", "waiting"]
+        assert started == ["running", "waiting"]
+    finally:
+        gate.set()
+        pool.close()
