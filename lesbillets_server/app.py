@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import ssl
@@ -102,8 +103,9 @@ async def run_server(
 
     `prepare` runs on the store before it is loaded (the CLI seeds demo data there).
     """
-    store = SqliteStore(config.db, synchronous=config.synchronous)
+    store = SqliteStore(config.db, synchronous=config.synchronous, busy_timeout_s=config.busy_timeout_s)
     try:
+        store.probe(report=False)  # a database it cannot write stops the server here, not every login later
         if prepare is not None:
             prepare(store)
         broadcaster = LocalBroadcaster()
@@ -127,7 +129,7 @@ async def run_server(
             select_subprotocol=select_subprotocol,
             compression=None,  # events are small and encoded once for every client
             max_size=config.max_message,
-            process_request=process_request,
+            process_request=functools.partial(process_request, health=store.health),
             ssl=_ssl_context(config),
             logger=_frame_safe_logger(),
             create_connection=outbox.connection_class(),

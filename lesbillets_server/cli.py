@@ -6,10 +6,11 @@ import asyncio
 import enum
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated
 
+import msgspec
 import typer
 
 from lesbillets_server.app import RunningServer, serve_until_signalled
@@ -18,7 +19,7 @@ from lesbillets_server.config import ServerConfig, default_db_path
 from lesbillets_server.demo import seed_demo
 from lesbillets_server.errors import LesBilletsServerError
 from lesbillets_server.store import SqliteStore
-from protocol.messages import PASSWORD_MAX, Role, User
+from protocol.messages import PASSWORD_MAX, Email, Role, User, UserName
 
 app = typer.Typer(help="Les Billets server: live ticket table for terminal agents.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage the users who may log in.", no_args_is_help=True)
@@ -153,12 +154,14 @@ def serve(
 
 def _run(main: Coroutine[None, None, None]) -> None:
     """On uvloop when the `speed` extra is installed (+13-23 % durable writes in bench/RESULTS.md), else asyncio."""
+    run: Callable[[Coroutine[None, None, None]], None] = asyncio.run
     try:
         import uvloop
     except ImportError:
-        asyncio.run(main)
+        pass  # run outside this block: every later traceback would say "No module named 'uvloop'"
     else:
-        uvloop.run(main)
+        run = uvloop.run
+    run(main)
 
 
 def _print_demo(users: list[tuple[User, str]] | None) -> None:
@@ -172,7 +175,7 @@ def _print_demo(users: list[tuple[User, str]] | None) -> None:
 
 def _open(db: str) -> SqliteStore:
     try:
-        return SqliteStore(db)
+        return SqliteStore(db, log_failures=False)  # a failure is printed as the command's own sentence
     except LesBilletsServerError as exc:
         raise _fail(str(exc)) from None
 
@@ -189,6 +192,15 @@ def _read_password(password_stdin: bool) -> str:
     return password
 
 
+def _follows(rule: object, text: str) -> bool:
+    """Whether ``text`` passes a wire type's rule (`Email`, `UserName`): the CLI admits what the protocol would."""
+    try:
+        msgspec.convert(text, rule)
+    except msgspec.ValidationError:
+        return False
+    return True
+
+
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")
 ]
@@ -203,10 +215,10 @@ def user_add(
     db: DbOption = _DEFAULT_DB,
 ) -> None:
     """Add a user who may log in."""
-    if "@" not in email or len(email) > 254:
+    if not _follows(Email, email):
         raise _fail(f"{email!r} is not an email address.")
-    if not name.strip() or len(name) > 100:
-        raise _fail("The name must be 1 to 100 characters.")
+    if not _follows(UserName, name.strip()):
+        raise _fail("The name must be 1 to 100 characters on one line, without control characters.")
     password = _read_password(password_stdin)
     store = _open(db)
     try:

@@ -49,5 +49,7 @@ class ServerConfig:
     """How often expired leases are looked for."""
     synchronous: str = "normal"
     """SQLite `PRAGMA synchronous` in WAL mode: `normal` survives a server crash, `full` also a power cut."""
+    busy_timeout_s: float = 5.0
+    """How long a write waits for another process holding the database's write lock, then `unavailable`."""
     certfile: Path | None = None
     keyfile: Path | None = None

@@ -11,6 +11,7 @@
     │   ├── NotLockHolder       not_lock_holder: the change needs a lock this session does not hold
     │   ├── Conflict            conflict: the ``version`` is stale; reload and apply the change again
     │   ├── RateLimited         rate_limited: too many requests, or failed logins; slow down
+    │   ├── Unavailable         unavailable: the server cannot write its database now; nothing changed, retry shortly
     │   └── InternalServerError internal: the server failed; the request may be retried
     └── ClientError             the request did not get a usable reply
         ├── NotConnected        there is no connection (closed, or still reconnecting after the timeout)
@@ -106,6 +107,12 @@ class RateLimited(ServerError):
     default_code = ErrorCode.RATE_LIMITED
 
 
+class Unavailable(ServerError):
+    """Nothing was changed and the connection stays open: the same request may succeed a little later."""
+
+    default_code = ErrorCode.UNAVAILABLE
+
+
 class InternalServerError(ServerError):
     default_code = ErrorCode.INTERNAL
 
@@ -121,6 +128,7 @@ _BY_CODE: dict[ErrorCode, type[ServerError]] = {
         NotLockHolder,
         Conflict,
         RateLimited,
+        Unavailable,
         InternalServerError,
     )
 }
@@ -170,5 +178,6 @@ __all__ = [
     "ServerError",
     "SessionEndedError",
     "Unauthorized",
+    "Unavailable",
     "error_from_reply",
 ]

@@ -39,9 +39,13 @@ class Wire:
             return self.codec.decode_server(await self.ws.recv())
 
     async def send_raw(self, frame: str | bytes) -> Reply:
-        """Send any frame and return the next reply (events on the way are kept)."""
+        """Send any frame (``str`` as a text frame, ``bytes`` as binary) and return the next reply (events are kept)."""
         await self.ws.send(frame)
         return await self.next_reply()
+
+    async def send(self, message: Request) -> None:
+        """Send a request in its encoding's frame type (text for JSON), without waiting for the reply."""
+        await self.ws.send(self.codec.encode(message), text=self.codec.text)
 
     async def next_reply(self) -> Reply:
         while True:
@@ -54,7 +58,8 @@ class Wire:
                 return message
 
     async def request(self, message: Request) -> Reply:
-        reply = await self.send_raw(self.codec.encode(message))
+        await self.send(message)
+        reply = await self.next_reply()
         assert reply.rid == message.rid, f"reply {reply!r} to rid {message.rid}"
         return reply
 
