@@ -15,11 +15,13 @@ session rows, when it starts and then every hour.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
 from lesbillets_server.auth import Session
 from lesbillets_server.dispatch import Dispatcher
+from lesbillets_server.errors import StoreUnavailable
 from lesbillets_server.service import Clock
 from lesbillets_server.store import Store
 from protocol.messages import SessionEndReason
@@ -53,9 +55,11 @@ class SessionWatch:
         self._generation = generation  # only now: if ending one failed, the next check looks again
         if now >= self._next_purge:
             self._next_purge = now + PURGE_EVERY
-            purged = self._store.purge_sessions(now)
-            if purged:
-                log.info("deleted %d expired sessions", purged)
+            # a database that cannot be written now is reported by the store (and /healthz); next hour, again
+            with contextlib.suppress(StoreUnavailable):
+                purged = self._store.purge_sessions(now)
+                if purged:
+                    log.info("deleted %d expired sessions", purged)
 
     def _why(self, session: Session | None) -> SessionEndReason:
         if session is not None:
