@@ -31,7 +31,7 @@ async def login_from(url: str, address: str, email: str, password: str) -> Reply
 async def all_at_once(peers: list[Wire], logins: list[Login]) -> Counter[str]:
     """Send one Login on each connection without waiting, then collect every reply."""
     for peer, login in zip(peers, logins, strict=True):
-        await peer.ws.send(peer.codec.encode(login))
+        await peer.send(login)
     replies = await asyncio.gather(*(peer.next_reply() for peer in peers))
     return Counter(outcome(reply) for reply in replies)
 
@@ -101,7 +101,7 @@ async def test_login_flood_past_the_queue_is_refused_at_once(server_factory: Ser
     logins = [Login(rid=1, email=f"flood{n}@example.com", password="guess") for n in range(32)]
     async with connections(server.url, len(logins)) as peers:
         for peer, login in zip(peers, logins, strict=True):
-            await peer.ws.send(peer.codec.encode(login))
+            await peer.send(login)
         replies = await asyncio.gather(*(peer.next_reply() for peer in peers))
     busy = [r for r in replies if isinstance(r, Error) and r.code is ErrorCode.RATE_LIMITED]
     assert busy, "every login of the burst was checked"
