@@ -19,6 +19,7 @@ from websockets.typing import Subprotocol
 
 from lesbillets_server.auth import Authenticator
 from lesbillets_server.broadcast import LocalBroadcaster
+from lesbillets_server.checkpool import CheckPool
 from lesbillets_server.config import MEMORY_DB, ServerConfig
 from lesbillets_server.connection import ConnectionHandler
 from lesbillets_server.dispatch import Dispatcher
@@ -26,7 +27,9 @@ from lesbillets_server.http import process_request
 from lesbillets_server.metrics import Metrics
 from lesbillets_server.outbox import Outbox
 from lesbillets_server.ownership import claim
+from lesbillets_server.ratelimit import LoginThrottle
 from lesbillets_server.service import Clock, TicketService, utc_now
+from lesbillets_server.sessions import SessionWatch
 from lesbillets_server.storage import Store, is_postgres_url, open_store
 from protocol.codec import SUBPROTOCOLS
 
@@ -117,7 +120,12 @@ async def _serving(
         outbox = Outbox(backlog_bytes=config.backlog_bytes, on_laggard=broadcaster.drop)
         metrics = Metrics()
         service = await TicketService.open(store, broadcaster, config, metrics, clock)
-        auth = Authenticator(store, session_ttl=timedelta(seconds=config.session_ttl_s))
+        auth = Authenticator(
+            store,
+            session_ttl=timedelta(seconds=config.session_ttl_s),
+            throttle=LoginThrottle(address_burst=config.login_address_limit, account_burst=config.login_account_limit),
+            pool=CheckPool(workers=config.login_workers, queue=config.login_queue, reserved=config.login_queue),
+        )
         dispatcher = Dispatcher(
             service, auth, broadcaster, lock_ttl_s=config.lock_ttl_s, server_version=server_version()
         )
@@ -137,7 +145,12 @@ async def _serving(
         ) as server:
             port = next(iter(server.sockets)).getsockname()[1]
             running = RunningServer(config=replace(config, port=port), service=service, server=server)
-            upkeep = [asyncio.create_task(service.maintain()), asyncio.create_task(service.follower.follow())]
+            watch = SessionWatch(store, dispatcher, service.now)
+            upkeep = [
+                asyncio.create_task(service.maintain()),
+                asyncio.create_task(service.follower.follow()),
+                asyncio.create_task(watch.run(config.session_check_s)),
+            ]
             log.info("serving on %s (database %s)", running.url, store.where)
             try:
                 yield running
@@ -148,6 +161,7 @@ async def _serving(
                 server.close(close_connections=True)
                 await server.wait_closed()
                 await service.stop()
+                auth.close()
     finally:
         await store.close()
 

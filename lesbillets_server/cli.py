@@ -85,6 +85,27 @@ def serve(
             envvar="LESBILLETS_LOG_RETENTION", min=0.01, help="Days the event log keeps events (resume, history)."
         ),
     ] = _DEFAULTS.log_retention_days,
+    login_address_limit: Annotated[
+        int,
+        typer.Option(
+            envvar="LESBILLETS_LOGIN_ADDRESS_LIMIT", min=1, help="Failed logins per address at once, then per minute."
+        ),
+    ] = _DEFAULTS.login_address_limit,
+    login_account_limit: Annotated[
+        int,
+        typer.Option(
+            envvar="LESBILLETS_LOGIN_ACCOUNT_LIMIT",
+            min=1,
+            help="Failed logins per account at once, then per hour, from addresses it never logged in from.",
+        ),
+    ] = _DEFAULTS.login_account_limit,
+    login_workers: Annotated[
+        int, typer.Option(envvar="LESBILLETS_LOGIN_WORKERS", min=1, help="Password checks running at once.")
+    ] = _DEFAULTS.login_workers,
+    login_queue: Annotated[
+        int,
+        typer.Option(envvar="LESBILLETS_LOGIN_QUEUE", min=0, help="Logins waiting for a check before rate_limited."),
+    ] = _DEFAULTS.login_queue,
     synchronous: Annotated[
         Synchronous,
         typer.Option(
@@ -119,6 +140,10 @@ def serve(
         rate_per_s=rate_limit,
         rate_burst=rate_burst,
         log_retention_days=log_retention,
+        login_address_limit=login_address_limit,
+        login_account_limit=login_account_limit,
+        login_workers=login_workers,
+        login_queue=login_queue,
         synchronous=synchronous.value,
         certfile=certfile,
         keyfile=keyfile,
@@ -235,14 +260,14 @@ def user_list(db: DbOption = _DEFAULT_DB) -> None:
 
 @user_app.command("passwd")
 def user_passwd(email: str, password_stdin: PasswordStdin = False, db: DbOption = _DEFAULT_DB) -> None:
-    """Set a user's password (their open sessions end)."""
+    """Set a user's password (their sessions end, also on open connections)."""
     password = _read_password(password_stdin)
     _with_store(db, lambda store: set_password(store, email, password))
-    typer.echo(f"Password changed for {email}.")
+    typer.echo(f"Password changed for {email}; their sessions have ended.")
 
 
 @user_app.command("disable")
 def user_disable(email: str, db: DbOption = _DEFAULT_DB) -> None:
-    """Stop a user from logging in (their open sessions end)."""
+    """Stop a user from logging in (their sessions end, also on open connections)."""
     _with_store(db, lambda store: disable_user(store, email))
-    typer.echo(f"Disabled {email}.")
+    typer.echo(f"Disabled {email}; their sessions have ended.")

@@ -37,6 +37,16 @@ class ServerConfig:
     session_ttl_s: float = 30 * 24 * 3600.0
     log_retention_days: float = 30.0
     """How long the event log keeps an event: a client away longer resumes from a snapshot; history is cut too."""
+    session_check_s: float = 0.25
+    """How often the database is asked whether sessions ended elsewhere (`user passwd`, `user disable`)."""
+    login_address_limit: int = 10
+    """Failed logins one address may make at once, and again each minute, across all emails."""
+    login_account_limit: int = 20
+    """Failed logins on one account at once, and again each hour, from addresses it never logged in from."""
+    login_workers: int = 1
+    """Threads checking passwords (argon2: about 0.1 s of CPU and 64 MiB each)."""
+    login_queue: int = 4
+    """Logins that may wait for a password check; past that, `rate_limited` at once."""
     sweep_interval_s: float = 1.0
     """How often expired leases are looked for."""
     synchronous: str = "normal"

@@ -11,6 +11,7 @@ from lesbillets_server.auth import Authenticator, Session
 from lesbillets_server.board import Actor
 from lesbillets_server.broadcast import Broadcaster
 from lesbillets_server.errors import Rejected
+from lesbillets_server.ratelimit import address_key
 from lesbillets_server.service import TicketService
 from lesbillets_server.storage.records import LoggedEvent
 from protocol.codec import Codec
@@ -31,6 +32,8 @@ from protocol.messages import (
     RenewLock,
     Reply,
     Resume,
+    SessionEnded,
+    SessionEndReason,
     UnlockTicket,
     UpdateTicket,
     Users,
@@ -41,6 +44,12 @@ MAX_REPLAY = 10_000
 """Past this many missed events a resuming client is told to fetch a snapshot: it is cheaper than the replay."""
 MAX_REPLAY_BYTES = 8 * 1024 * 1024
 """Likewise past this many bytes of replay (what a slow reader's resume may pin before it gets a snapshot)."""
+_ENDED: dict[SessionEndReason, str] = {
+    SessionEndReason.LOGGED_OUT: "This session was logged out on another connection; log in again.",
+    SessionEndReason.EXPIRED: "This session has expired; log in again.",
+    SessionEndReason.REVOKED: "This session was ended on the server (password changed, or logged out); log in again.",
+    SessionEndReason.DISABLED: "This account was disabled; ask an admin.",
+}
 
 
 @dataclass(slots=True, eq=False)
@@ -77,7 +86,8 @@ class Dispatcher:
         service = self.service
         match message:
             case Login(rid=rid, email=email, password=password, last_seq=last_seq, epoch=epoch):
-                session = await self.auth.login(email, password, service.now())
+                address = address_key(peer.ws.remote_address)
+                session = await self.auth.login(email, password, service.now(), address=address)
                 return await self._welcome(peer, session, rid, last_seq, epoch)
             case Resume(rid=rid, token=token, last_seq=last_seq, epoch=epoch):
                 session = await self.auth.resume(token, service.now())
@@ -86,9 +96,7 @@ class Dispatcher:
         match message:
             case Logout(rid=rid):
                 await self.auth.logout(actor.session_id)
-                for signed_in in list(self._peers.get(actor.session_id, ())):
-                    self.sign_out(signed_in)
-                await service.end_session(actor.session_id)
+                await self.end_session(actor.session_id, SessionEndReason.LOGGED_OUT, answered=peer)
                 return Ack(rid=rid)
             case GetTickets(rid=rid):
                 seq, tickets = service.snapshot()
@@ -109,6 +117,25 @@ class Dispatcher:
                 await service.unlock(ticket_id, actor, force=force)
                 return Ack(rid=rid)
         raise AssertionError(f"unhandled message {type(message).__name__}")  # pragma: no cover
+
+    def sessions(self) -> dict[str, Session]:
+        """The sessions logged in on this server's connections, by id."""
+        return {peer.session.id: peer.session for peers in self._peers.values() for peer in peers if peer.session}
+
+    async def end_session(self, session_id: str, reason: SessionEndReason, *, answered: Peer | None = None) -> None:
+        """The session is over: release its locks, then sign out each of its connections and tell it why.
+
+        `answered` is the connection whose own request ended it (its `Logout` gets `Ack`, not the notice).
+        """
+        try:
+            await self.service.end_session(session_id)
+        finally:
+            notice = SessionEnded(reason=reason, message=_ENDED[reason])
+            for peer in list(self._peers.get(session_id, ())):
+                self.sign_out(peer)
+                if peer is not answered:
+                    # sent without waiting, like an event: the frame is queued behind the lock releases above
+                    broadcast([peer.ws], peer.codec.encode(notice), text=peer.codec.text)
 
     def sign_out(self, peer: Peer) -> None:
         """Forget who is logged in on this connection (logout, a new login, or the connection's end)."""

@@ -123,7 +123,9 @@ class LesBilletsApp(App[None]):
                     elif isinstance(item, ConnectionChanged):
                         self.post_message(LinkChanged(item.state, item.reason))
                         if item.state is ConnectionState.CLOSED:
-                            self.post_message(SessionFailed(item.reason or "The connection to the server was closed."))
+                            reason = item.reason or "The connection to the server was closed."
+                            ended = client.session_ended is not None  # its token is worthless now: forget it
+                            self.post_message(SessionFailed(reason, token_rejected=ended))
                     else:
                         self.post_message(ServerEventReceived(item))
         except LesBilletsError as exc:

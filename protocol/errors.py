@@ -4,6 +4,7 @@
     ├── ServerError             the server answered a request with an `Error` reply
     │   ├── BadRequest          bad_request: a field failed validation (``.detail`` is its path)
     │   ├── Unauthorized        unauthorized: not logged in, wrong password, or the token is no longer valid
+    │   │   └── SessionEndedError   the server ended this session while connected (``.reason`` says why)
     │   ├── Forbidden           forbidden: admins only (a forced unlock), account disabled, lock limit reached
     │   ├── NotFound            not_found: no such ticket or user
     │   ├── Locked              locked: someone else holds the ticket (``.lock`` says who, until when)
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from protocol.messages import Error, ErrorCode, Lock
+from protocol.messages import Error, ErrorCode, Lock, SessionEndReason
 
 
 class LesBilletsError(Exception):
@@ -67,6 +68,17 @@ class BadRequest(ServerError):
 
 class Unauthorized(ServerError):
     default_code = ErrorCode.UNAUTHORIZED
+
+
+class SessionEndedError(Unauthorized):
+    """The server ended the session this client was logged in with (`SessionEnded`): log in again.
+
+    ``.reason``: logged out on another connection, expired, revoked (password changed) or account disabled.
+    """
+
+    def __init__(self, message: str, *, reason: SessionEndReason) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class Forbidden(ServerError):
@@ -164,6 +176,7 @@ __all__ = [
     "RateLimited",
     "RequestTimeout",
     "ServerError",
+    "SessionEndedError",
     "Unauthorized",
     "Unavailable",
     "error_from_reply",

@@ -9,7 +9,8 @@ the class name, so ``{"type": "GetTickets", "rid": 1}`` decodes to
 
 Requests carry ``rid``, a client-chosen integer echoed by the one reply the
 request gets (the specific reply, `Ack` or `Error`). Broadcast events carry
-``seq``, a server-wide, gap-free, increasing number, and no ``rid``.
+``seq``, a server-wide, gap-free, increasing number, and no ``rid``. A notice
+(`SessionEnded`) carries neither: it is about this connection alone.
 """
 
 from __future__ import annotations
@@ -98,6 +99,17 @@ class HistoryKind(enum.StrEnum):
     UPDATED = "updated"
     LOCKED = "locked"
     UNLOCKED = "unlocked"
+
+
+class SessionEndReason(enum.StrEnum):
+    LOGGED_OUT = "logged_out"
+    """`Logout` on another connection of the same session."""
+    EXPIRED = "expired"
+    """The session reached its end of life."""
+    REVOKED = "revoked"
+    """Ended from outside: the password was changed (``lesbillets-server user passwd``), or logged out elsewhere."""
+    DISABLED = "disabled"
+    """The account was disabled (``lesbillets-server user disable``)."""
 
 
 class ErrorCode(enum.StrEnum):
@@ -377,7 +389,23 @@ class TicketUnlocked(Event):
 
 
 ServerEvent = TicketCreated | TicketUpdated | TicketLocked | TicketUnlocked
-ServerMessage = Welcome | AllTickets | Users | History | Ack | Error | ServerEvent
+
+
+# --- server → client: notices ------------------------------------------------------
+
+
+class SessionEnded(Message):
+    """This connection's session is over: it is logged out, gets no more events, and its requests `unauthorized`.
+
+    The last thing the connection receives about the session; the session's locks are already released.
+    """
+
+    reason: SessionEndReason
+    message: str
+    """A sentence to show a person."""
+
+
+ServerMessage = Welcome | AllTickets | Users | History | Ack | Error | ServerEvent | SessionEnded
 
 __all__ = [
     "UNSET",
@@ -409,6 +437,8 @@ __all__ = [
     "Role",
     "ServerEvent",
     "ServerMessage",
+    "SessionEndReason",
+    "SessionEnded",
     "Status",
     "Ticket",
     "TicketCreated",

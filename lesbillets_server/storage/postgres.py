@@ -319,7 +319,7 @@ class PostgresStore:
         return [event_from_row(row, new_uuid, _time) for row in rows]
 
     async def trim_log(self, before: datetime) -> int:
-        async with self._reading() as conn:
+        async with self._writing() as conn:
             return (await conn.execute("DELETE FROM events WHERE at < %s", (before,))).rowcount
 
     # --- users and sessions ---------------------------------------------------------------------
@@ -349,16 +349,24 @@ class PostgresStore:
         await self._write("UPDATE users SET password_hash = %s WHERE id = %s", password_hash, user_id)
 
     async def set_disabled(self, user_id: uuid.UUID, disabled: bool) -> None:
-        await self._write("UPDATE users SET disabled = %s WHERE id = %s", disabled, user_id)
+        await self._write("UPDATE users SET disabled = %s WHERE id = %s", disabled, user_id, sessions_changed=True)
 
-    async def add_session(self, session: SessionRecord, token_hash: str) -> None:
-        await self._write(
-            "INSERT INTO sessions (id, token_hash, user_id, expires_at) VALUES (%s, %s, %s, %s)",
-            session.id,
-            token_hash,
-            session.user_id,
-            session.expires_at,
-        )
+    async def add_session(self, session: SessionRecord, token_hash: str, *, password_hash: str | None = None) -> bool:
+        # one statement, so a `user disable` or `user passwd` that ran during the password check wins
+        async with self._writing() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO sessions (id, token_hash, user_id, expires_at)"
+                " SELECT %(id)s, %(token_hash)s, id, %(expires_at)s FROM users WHERE id = %(user_id)s"
+                " AND (%(password_hash)s::text IS NULL OR (NOT disabled AND password_hash = %(password_hash)s))",
+                {
+                    "id": session.id,
+                    "token_hash": token_hash,
+                    "expires_at": session.expires_at,
+                    "user_id": session.user_id,
+                    "password_hash": password_hash,
+                },
+            )
+            return cursor.rowcount == 1
 
     async def session_by_token(self, token_hash: str) -> SessionRecord | None:
         async with self._reading() as conn:
@@ -369,19 +377,44 @@ class PostgresStore:
         return None if row is None else SessionRecord(id=row[0], user_id=row[1], expires_at=row[2])
 
     async def delete_session(self, session_id: str) -> None:
-        await self._write("DELETE FROM sessions WHERE id = %s", session_id)
+        await self._write("DELETE FROM sessions WHERE id = %s", session_id, sessions_changed=True)
 
     async def delete_sessions_of(self, user_id: uuid.UUID) -> None:
-        await self._write("DELETE FROM sessions WHERE user_id = %s", user_id)
+        await self._write("DELETE FROM sessions WHERE user_id = %s", user_id, sessions_changed=True)
+
+    async def session_generation(self) -> int:
+        async with self._reading() as conn:
+            row = await (await conn.execute("SELECT value FROM meta WHERE key = 'session_generation'")).fetchone()
+        return 0 if row is None else int(row[0])
+
+    async def live_sessions(self, session_ids: Collection[str]) -> set[str]:
+        async with self._reading() as conn:
+            rows = await (
+                await conn.execute(
+                    "SELECT sessions.id FROM sessions JOIN users ON users.id = sessions.user_id"
+                    " WHERE NOT users.disabled AND sessions.id = ANY(%s)",
+                    (list(session_ids),),
+                )
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    async def purge_sessions(self, now: datetime) -> int:
+        async with self._writing() as conn:
+            return (await conn.execute("DELETE FROM sessions WHERE expires_at <= %s", (now,))).rowcount
 
     async def _one_user(self, where: str, value: Any) -> UserRecord | None:
         async with self._reading() as conn:
             row = await (await conn.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE {where}", (value,))).fetchone()
         return None if row is None else _user_from_row(row)
 
-    async def _write(self, statement: str, *params: Any) -> None:
-        async with self._reading() as conn:
+    async def _write(self, statement: str, *params: Any, sessions_changed: bool = False) -> None:
+        async with self._writing() as conn:
             await conn.execute(statement, params)
+            if sessions_changed:  # every replica polls this to end revoked sessions on its connections
+                await conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('session_generation', 1)"
+                    " ON CONFLICT (key) DO UPDATE SET value = meta.value + 1"
+                )
 
 
 async def _migrate(conn: psycopg.AsyncConnection[Any], where: str) -> None:

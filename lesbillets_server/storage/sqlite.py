@@ -308,17 +308,29 @@ class SqliteStore:
     async def set_disabled(self, user_id: uuid.UUID, disabled: bool) -> None:
         with self._transaction() as db:
             db.execute("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), str(user_id)))
+            _sessions_changed(db)
 
     def _one_user(self, where: str, value: str) -> UserRecord | None:
         row = self._db.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE {where}", (value,)).fetchone()
         return None if row is None else _user_from_row(row)
 
-    async def add_session(self, session: SessionRecord, token_hash: str) -> None:
+    async def add_session(self, session: SessionRecord, token_hash: str, *, password_hash: str | None = None) -> bool:
+        # one statement, so a `user disable` or `user passwd` that ran during the password check wins
         with self._transaction() as db:
-            db.execute(
-                "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                (session.id, token_hash, str(session.user_id), ts(datetime.now(UTC)), ts(session.expires_at)),
+            cursor = db.execute(
+                "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at)"
+                " SELECT :id, :token_hash, id, :now, :expires_at FROM users WHERE id = :user_id"
+                " AND (:password_hash IS NULL OR (disabled = 0 AND password_hash = :password_hash))",
+                {
+                    "id": session.id,
+                    "token_hash": token_hash,
+                    "now": ts(datetime.now(UTC)),
+                    "expires_at": ts(session.expires_at),
+                    "user_id": str(session.user_id),
+                    "password_hash": password_hash,
+                },
             )
+            return cursor.rowcount == 1
 
     async def session_by_token(self, token_hash: str) -> SessionRecord | None:
         row = self._db.execute(
@@ -329,15 +341,51 @@ class SqliteStore:
     async def delete_session(self, session_id: str) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            _sessions_changed(db)
 
     async def delete_sessions_of(self, user_id: uuid.UUID) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM sessions WHERE user_id = ?", (str(user_id),))
+            _sessions_changed(db)
+
+    async def session_generation(self) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'session_generation'").fetchone()
+        return 0 if row is None else int(row[0])
+
+    async def live_sessions(self, session_ids: Collection[str]) -> set[str]:
+        ids = list(session_ids)
+        live: set[str] = set()
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start : start + _IDS_PER_QUERY]
+            rows = self._db.execute(
+                "SELECT sessions.id FROM sessions JOIN users ON users.id = sessions.user_id"
+                f" WHERE users.disabled = 0 AND sessions.id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            live.update(row[0] for row in rows)
+        return live
+
+    async def purge_sessions(self, now: datetime) -> int:
+        # julianday() reads the stored ISO 8601 text with its offset, whatever its precision
+        with self._transaction() as db:
+            return db.execute("DELETE FROM sessions WHERE julianday(expires_at) <= julianday(?)", (ts(now),)).rowcount
 
 
 def _user_from_row(row: tuple[Any, ...]) -> UserRecord:
     user = User(id=uuid.UUID(row[0]), email=row[1], name=row[2], role=Role(row[3]))
     return UserRecord(user=user, password_hash=row[4], disabled=bool(row[5]))
+
+
+_IDS_PER_QUERY = 500
+"""Well under SQLite's limit on bound parameters."""
+
+
+def _sessions_changed(db: sqlite3.Connection) -> None:
+    """Bump the session generation, which every server on this database polls to end revoked sessions."""
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('session_generation', 1)"
+        " ON CONFLICT (key) DO UPDATE SET value = value + 1"
+    )
 
 
 def _create_private(path: Path) -> None:

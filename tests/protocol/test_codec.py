@@ -42,6 +42,8 @@ from protocol.messages import (
     Resume,
     Role,
     ServerMessage,
+    SessionEnded,
+    SessionEndReason,
     Status,
     Ticket,
     TicketCreated,
@@ -127,6 +129,7 @@ SERVER_SAMPLES: list[ServerMessage] = [
     TicketUpdated(seq=2, ticket=TICKET),
     TicketLocked(seq=3, ticket_id=TICKET_ID, lock=LOCK),
     TicketUnlocked(seq=4, ticket_id=TICKET_ID, reason=UnlockReason.DISCONNECTED),
+    SessionEnded(reason=SessionEndReason.DISABLED, message="This account was disabled; ask an admin."),
 ]
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from typer.testing import CliRunner
+
+from lesbillets_server.cli import app as cli
 from protocol.messages import (
     Ack,
     AllTickets,
@@ -14,6 +17,7 @@ from protocol.messages import (
     GetTickets,
     LockTicket,
     Resume,
+    SessionEndReason,
     TicketCreated,
     TicketLocked,
     TicketUnlocked,
@@ -142,3 +146,25 @@ async def test_a_session_alive_on_another_replica_keeps_its_locks(replicas: Repl
                         unlocked = await bob.next_event()
                 break
         assert isinstance(unlocked, TicketUnlocked) and unlocked.reason is UnlockReason.DISCONNECTED
+
+
+async def test_a_disabled_user_is_cut_off_on_every_replica(replicas: Replicas, pg_url: str) -> None:
+    """`user disable` from the CLI ends Bob's session on both replicas he is connected to, and frees his lock."""
+    a, b = await replicas(2)
+    async with wire(a.url) as bob_a, wire(b.url) as bob_b, wire(a.url, login=ALICE) as alice:
+        welcome = await bob_a.login(BOB)
+        await bob_b.expect(Resume(rid=bob_b.rid(), token=welcome.token), Welcome)
+        ticket = (await create(bob_a, "Bob's")).ticket
+        assert ticket is not None
+        await bob_a.expect(LockTicket(rid=bob_a.rid(), ticket_id=ticket.id), Ack)
+        result = await asyncio.to_thread(CliRunner().invoke, cli, ["user", "disable", BOB.email, "--db", pg_url])
+        assert result.exit_code == 0, result.output
+        for peer in (bob_a, bob_b):
+            notice = await peer.next_notice()
+            assert notice.reason is SessionEndReason.DISABLED
+            refused = await peer.request(GetTickets(rid=peer.rid()))
+            assert isinstance(refused, Error) and refused.code is ErrorCode.UNAUTHORIZED
+        event = await alice.next_event()
+        while not isinstance(event, TicketUnlocked):
+            event = await alice.next_event()
+        assert event.ticket_id == ticket.id
