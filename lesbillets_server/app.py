@@ -123,7 +123,11 @@ async def _serving(
         auth = Authenticator(
             store,
             session_ttl=timedelta(seconds=config.session_ttl_s),
-            throttle=LoginThrottle(address_burst=config.login_address_limit, account_burst=config.login_account_limit),
+            throttle=LoginThrottle(
+                address_burst=config.login_address_limit,
+                account_burst=config.login_account_limit,
+                buckets=store.login_buckets(),
+            ),
             pool=CheckPool(workers=config.login_workers, queue=config.login_queue, reserved=config.login_queue),
         )
         dispatcher = Dispatcher(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -80,7 +79,7 @@ class Authenticator:
 
     async def login(self, email: str, password: str, now: datetime, *, address: str) -> Session:
         """`address` is the client's, as `ratelimit.address_key` gives it."""
-        slot = self._throttle.reserve(email, address, time.monotonic())
+        slot = await self._throttle.reserve(email, address, now.timestamp())
         if isinstance(slot, LoginRefused):
             raise Rejected(ErrorCode.RATE_LIMITED, _refusal(slot))
         record = await self._store.user_by_email(email)
@@ -88,11 +87,11 @@ class Authenticator:
         try:
             ok = await self._pool.run(verify_password, password_hash, password, trusted=slot.trusted)
         except Rejected:  # the pool was full: nothing was checked, so nothing is counted
-            self._throttle.cancel(slot, time.monotonic())
+            await self._throttle.cancel(slot, now.timestamp())
             raise
         if record is None or not ok:
             raise Rejected(ErrorCode.UNAUTHORIZED, _BAD_LOGIN)
-        self._throttle.succeeded(slot, time.monotonic())
+        await self._throttle.succeeded(slot, now.timestamp())
         if record.disabled:
             raise Rejected(ErrorCode.FORBIDDEN, _DISABLED)
         token = secrets.token_urlsafe(32)

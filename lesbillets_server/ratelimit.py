@@ -6,6 +6,7 @@ import enum
 import ipaddress
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Protocol
 
 
 class Verdict(enum.Enum):
@@ -127,6 +128,64 @@ class LoginSlot:
     """The address has logged in to this account before: only the pair's own allowance applies."""
 
 
+@dataclass(frozen=True, slots=True)
+class Rule:
+    burst: int
+    per_s: float
+
+
+class Buckets(Protocol):
+    """Where the login allowances live: this process's memory (one server), or the database all replicas share,
+    so that N replicas do not allow N times the guesses."""
+
+    async def take(self, table: str, key: str, rule: Rule, now: float) -> float:
+        """Take one allowance if there is one (0.0); otherwise the seconds until there is one (nothing taken)."""
+        ...
+
+    async def give_back(self, table: str, key: str, rule: Rule, now: float) -> None: ...
+    async def trusted_until(self, pair: str) -> float | None: ...
+    async def trust(self, pair: str, until: float) -> None: ...
+
+
+class MemoryBuckets:
+    """The allowances of one server, in bounded tables."""
+
+    def __init__(self, max_keys: int = 10_000) -> None:
+        self._max_keys = max_keys
+        self._tables: dict[str, Allowances] = {}
+        self._trusted: OrderedDict[str, float] = OrderedDict()
+        """Account and address → until when that address counts as the account's own."""
+
+    def __len__(self) -> int:
+        """Entries held in all tables (each bounded by `max_keys`)."""
+        return sum(len(table) for table in self._tables.values()) + len(self._trusted)
+
+    def _table(self, name: str, rule: Rule) -> Allowances:
+        table = self._tables.get(name)
+        if table is None:
+            table = self._tables[name] = Allowances(burst=rule.burst, per_s=rule.per_s, max_keys=self._max_keys)
+        return table
+
+    async def take(self, table: str, key: str, rule: Rule, now: float) -> float:
+        allowances = self._table(table, rule)
+        wait = allowances.wait(key, now)
+        if wait == 0:
+            allowances.take(key, now)
+        return wait
+
+    async def give_back(self, table: str, key: str, rule: Rule, now: float) -> None:
+        self._table(table, rule).give_back(key, now)
+
+    async def trusted_until(self, pair: str) -> float | None:
+        return self._trusted.get(pair)
+
+    async def trust(self, pair: str, until: float) -> None:
+        self._trusted[pair] = until
+        self._trusted.move_to_end(pair)
+        while len(self._trusted) > self._max_keys:
+            self._trusted.popitem(last=False)
+
+
 class LoginThrottle:
     """How many password checks a login may cost, counted BEFORE the check runs.
 
@@ -141,7 +200,8 @@ class LoginThrottle:
       refilling at 5 a minute, and neither of the two above. So however hard others hammer an account,
       its owner still gets in from where they usually log in.
 
-    Sans-I/O: the caller passes the time (`time.monotonic()`); every table is bounded by `max_keys`.
+    The rules are here; the counts are in `buckets` (memory, or the database replicas share). The caller passes
+    the time: seconds on the helpdesk's one clock.
     """
 
     PAIR_BURST = 5
@@ -152,56 +212,44 @@ class LoginThrottle:
         address_burst: int = 10,
         account_burst: int = 20,
         trust_s: float = 30 * 24 * 3600.0,
-        max_keys: int = 10_000,
+        buckets: Buckets | None = None,
     ) -> None:
-        self._addresses = Allowances(burst=address_burst, per_s=address_burst / 60, max_keys=max_keys)
-        self._accounts = Allowances(burst=account_burst, per_s=account_burst / 3600, max_keys=max_keys)
-        self._pairs = Allowances(burst=self.PAIR_BURST, per_s=self.PAIR_BURST / 60, max_keys=max_keys)
+        self._address = Rule(burst=address_burst, per_s=address_burst / 60)
+        self._account = Rule(burst=account_burst, per_s=account_burst / 3600)
+        self._pair = Rule(burst=self.PAIR_BURST, per_s=self.PAIR_BURST / 60)
         self._trust_s = trust_s
-        self._max_keys = max_keys
-        self._trusted: OrderedDict[str, float] = OrderedDict()
-        """Account and address → until when that address counts as the account's own."""
+        self.buckets: Buckets = MemoryBuckets() if buckets is None else buckets
 
-    def reserve(self, email: str, address: str, now: float) -> LoginSlot | LoginRefused:
+    async def reserve(self, email: str, address: str, now: float) -> LoginSlot | LoginRefused:
         account = email.casefold()
         pair = _pair(account, address)
-        trusted_until = self._trusted.get(pair)
+        trusted_until = await self.buckets.trusted_until(pair)
         if trusted_until is not None and trusted_until > now:
-            wait = self._pairs.wait(pair, now)
+            wait = await self.buckets.take("pair", pair, self._pair, now)
             if wait > 0:
                 return LoginRefused(LoginScope.ACCOUNT, wait)
-            self._pairs.take(pair, now)
             return LoginSlot(account=account, address=address, trusted=True)
-        by_address = self._addresses.wait(address, now)
-        if by_address > 0:
-            return LoginRefused(LoginScope.ADDRESS, by_address)
-        by_account = self._accounts.wait(account, now)
-        if by_account > 0:
-            return LoginRefused(LoginScope.ACCOUNT, by_account)
-        self._addresses.take(address, now)
-        self._accounts.take(account, now)
+        wait = await self.buckets.take("address", address, self._address, now)
+        if wait > 0:
+            return LoginRefused(LoginScope.ADDRESS, wait)
+        wait = await self.buckets.take("account", account, self._account, now)
+        if wait > 0:
+            await self.buckets.give_back("address", address, self._address, now)
+            return LoginRefused(LoginScope.ACCOUNT, wait)
         return LoginSlot(account=account, address=address, trusted=False)
 
-    def succeeded(self, slot: LoginSlot, now: float) -> None:
+    async def succeeded(self, slot: LoginSlot, now: float) -> None:
         """The password was right: the check costs nothing, and this address becomes the account's own."""
-        self.cancel(slot, now)
-        pair = _pair(slot.account, slot.address)
-        self._trusted[pair] = now + self._trust_s
-        self._trusted.move_to_end(pair)
-        while len(self._trusted) > self._max_keys:
-            self._trusted.popitem(last=False)
+        await self.cancel(slot, now)
+        await self.buckets.trust(_pair(slot.account, slot.address), now + self._trust_s)
 
-    def cancel(self, slot: LoginSlot, now: float) -> None:
+    async def cancel(self, slot: LoginSlot, now: float) -> None:
         """The check did not run (the server was too busy): hand the allowance back."""
         if slot.trusted:
-            self._pairs.give_back(_pair(slot.account, slot.address), now)
+            await self.buckets.give_back("pair", _pair(slot.account, slot.address), self._pair, now)
         else:
-            self._addresses.give_back(slot.address, now)
-            self._accounts.give_back(slot.account, now)
-
-    def __len__(self) -> int:
-        """Entries held in all tables (each bounded by `max_keys`)."""
-        return len(self._addresses) + len(self._accounts) + len(self._pairs) + len(self._trusted)
+            await self.buckets.give_back("address", slot.address, self._address, now)
+            await self.buckets.give_back("account", slot.account, self._account, now)
 
 
 def _pair(account: str, address: str) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from lesbillets_server.health import WriteHealth
+from lesbillets_server.ratelimit import Buckets
 from lesbillets_server.storage.records import Loaded, LoggedEvent, SessionRecord, TicketChange, UserRecord
 from protocol.messages import Ticket, UnlockReason, User
 
@@ -115,6 +116,10 @@ class Store(Protocol):
 
     async def purge_sessions(self, now: datetime) -> int:
         """Delete the sessions that expired by `now`; how many there were."""
+        ...
+
+    def login_buckets(self) -> Buckets:
+        """Where the login throttle keeps its counts: shared by every server on this database."""
         ...
 
 

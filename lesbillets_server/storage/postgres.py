@@ -23,7 +23,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from lesbillets_server.errors import GuardFailed, StoreError, StoreUnavailable
 from lesbillets_server.health import WriteHealth
+from lesbillets_server.ratelimit import Buckets
 from lesbillets_server.storage import schema
+from lesbillets_server.storage.pg_buckets import FORGET_AFTER_S, PgBuckets
 from lesbillets_server.storage.records import (
     Loaded,
     LoggedEvent,
@@ -110,7 +112,7 @@ class PostgresStore:
         await self._pool.close()
 
     @contextlib.asynccontextmanager
-    async def _reading(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    async def reading(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         """A pooled connection; losing the database is `StoreUnavailable` (a sentence for the client)."""
         try:
             async with self._pool.connection() as conn:
@@ -120,7 +122,7 @@ class PostgresStore:
             raise StoreUnavailable(self.where, _reason(exc)) from None
 
     @contextlib.asynccontextmanager
-    async def _writing(self, *, report: bool = True) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    async def writing(self, *, report: bool = True) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         """One write transaction: committed whole, or `StoreUnavailable` when the database cannot take it now
         (unreachable, read-only, out of disk); its outcome goes to `health`."""
         try:
@@ -134,7 +136,7 @@ class PostgresStore:
             self.health.succeeded(time.monotonic())
 
     async def probe(self, *, report: bool = True) -> None:
-        async with self._writing(report=report) as conn:
+        async with self.writing(report=report) as conn:
             await conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('write_probe', 1)"
                 " ON CONFLICT (key) DO UPDATE SET value = meta.value + 1"
@@ -143,7 +145,7 @@ class PostgresStore:
     # --- the read model's start, the clock ------------------------------------------------------
 
     async def load(self) -> Loaded:
-        async with self._reading() as conn, conn.transaction():
+        async with self.reading() as conn, conn.transaction():
             # one snapshot of the database for the tickets and the head: REPEATABLE READ
             await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             rows = await (await conn.execute(f"SELECT {TICKET_COLUMNS} FROM tickets ORDER BY created_at")).fetchall()
@@ -167,7 +169,7 @@ class PostgresStore:
         )
 
     async def clock_offset(self) -> timedelta:
-        async with self._reading() as conn:
+        async with self.reading() as conn:
             before = time.time()
             row = await (await conn.execute("SELECT clock_timestamp()")).fetchone()
             after = time.time()
@@ -187,7 +189,7 @@ class PostgresStore:
     # --- ticket changes -------------------------------------------------------------------------
 
     async def create_tickets(self, tickets: Sequence[Ticket], now: datetime) -> list[LoggedEvent]:
-        async with self._writing() as conn:
+        async with self.writing() as conn:
             async with conn.cursor() as cursor:
                 await cursor.executemany(
                     f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})",
@@ -198,7 +200,7 @@ class PostgresStore:
     async def change(self, change: TicketChange, now: datetime) -> LoggedEvent:
         guard = change.guard
         ticket = change.ticket
-        async with self._writing() as conn:
+        async with self.writing() as conn:
             if guard.max_locks is not None and ticket.lock is not None:
                 # two grants to one user on two replicas must not both pass the count: serialise on the user
                 await conn.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (ticket.lock.user_id,))
@@ -234,7 +236,7 @@ class PostgresStore:
         )
 
     async def _release(self, where: str, params: list[Any], reason: UnlockReason, now: datetime) -> list[LoggedEvent]:
-        async with self._writing() as conn:
+        async with self.writing() as conn:
             # the UPDATE claims the rows: a replica sweeping at the same time waits, then finds them released
             cursor = await conn.execute(
                 f"UPDATE tickets SET {UNLOCK_FIELDS} WHERE {where} RETURNING {TICKET_COLUMNS}", params
@@ -243,7 +245,7 @@ class PostgresStore:
             return await self._append(conn, [released_by_server(ticket, reason, now) for ticket in released])
 
     async def heartbeat(self, replica: str, sessions: Collection[str], now: datetime) -> None:
-        async with self._writing() as conn:
+        async with self.writing() as conn:
             if sessions:
                 await conn.execute(
                     "INSERT INTO session_liveness SELECT s, %s, %s FROM unnest(%s::text[]) AS s"
@@ -300,7 +302,7 @@ class PostgresStore:
         )
 
     async def head(self) -> int:
-        async with self._reading() as conn:
+        async with self.reading() as conn:
             row = await (await conn.execute("SELECT seq FROM log_head")).fetchone()
         assert row is not None
         return int(row[0])
@@ -314,12 +316,12 @@ class PostgresStore:
         return newest_first[::-1]
 
     async def _events(self, query: str, *params: Any) -> list[LoggedEvent]:
-        async with self._reading() as conn:
+        async with self.reading() as conn:
             rows = await (await conn.execute(query, params)).fetchall()
         return [event_from_row(row, new_uuid, _time) for row in rows]
 
     async def trim_log(self, before: datetime) -> int:
-        async with self._writing() as conn:
+        async with self.writing() as conn:
             return (await conn.execute("DELETE FROM events WHERE at < %s", (before,))).rowcount
 
     # --- users and sessions ---------------------------------------------------------------------
@@ -341,7 +343,7 @@ class PostgresStore:
         return await self._one_user("id = %s", user_id)
 
     async def list_users(self) -> list[UserRecord]:
-        async with self._reading() as conn:
+        async with self.reading() as conn:
             rows = await (await conn.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY lower(email)")).fetchall()
         return [_user_from_row(row) for row in rows]
 
@@ -353,7 +355,7 @@ class PostgresStore:
 
     async def add_session(self, session: SessionRecord, token_hash: str, *, password_hash: str | None = None) -> bool:
         # one statement, so a `user disable` or `user passwd` that ran during the password check wins
-        async with self._writing() as conn:
+        async with self.writing() as conn:
             cursor = await conn.execute(
                 "INSERT INTO sessions (id, token_hash, user_id, expires_at)"
                 " SELECT %(id)s, %(token_hash)s, id, %(expires_at)s FROM users WHERE id = %(user_id)s"
@@ -369,7 +371,7 @@ class PostgresStore:
             return cursor.rowcount == 1
 
     async def session_by_token(self, token_hash: str) -> SessionRecord | None:
-        async with self._reading() as conn:
+        async with self.reading() as conn:
             cursor = await conn.execute(
                 "SELECT id, user_id, expires_at FROM sessions WHERE token_hash = %s", (token_hash,)
             )
@@ -383,12 +385,12 @@ class PostgresStore:
         await self._write("DELETE FROM sessions WHERE user_id = %s", user_id, sessions_changed=True)
 
     async def session_generation(self) -> int:
-        async with self._reading() as conn:
+        async with self.reading() as conn:
             row = await (await conn.execute("SELECT value FROM meta WHERE key = 'session_generation'")).fetchone()
         return 0 if row is None else int(row[0])
 
     async def live_sessions(self, session_ids: Collection[str]) -> set[str]:
-        async with self._reading() as conn:
+        async with self.reading() as conn:
             rows = await (
                 await conn.execute(
                     "SELECT sessions.id FROM sessions JOIN users ON users.id = sessions.user_id"
@@ -399,16 +401,22 @@ class PostgresStore:
         return {row[0] for row in rows}
 
     async def purge_sessions(self, now: datetime) -> int:
-        async with self._writing() as conn:
+        async with self.writing() as conn:
+            # the shared login allowances and trusted addresses that have run their course go too
+            await conn.execute("DELETE FROM login_allowances WHERE at < %s", (now.timestamp() - FORGET_AFTER_S,))
+            await conn.execute("DELETE FROM login_trust WHERE until < %s", (now.timestamp(),))
             return (await conn.execute("DELETE FROM sessions WHERE expires_at <= %s", (now,))).rowcount
 
+    def login_buckets(self) -> Buckets:
+        return PgBuckets(self)
+
     async def _one_user(self, where: str, value: Any) -> UserRecord | None:
-        async with self._reading() as conn:
+        async with self.reading() as conn:
             row = await (await conn.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE {where}", (value,))).fetchone()
         return None if row is None else _user_from_row(row)
 
     async def _write(self, statement: str, *params: Any, sessions_changed: bool = False) -> None:
-        async with self._writing() as conn:
+        async with self.writing() as conn:
             await conn.execute(statement, params)
             if sessions_changed:  # every replica polls this to end revoked sessions on its connections
                 await conn.execute(

@@ -72,6 +72,13 @@ SQLITE: Final[list[list[str]]] = [
             seen_at TEXT NOT NULL,
             PRIMARY KEY (session_id, replica))""",
     ],
+    # 3: login allowances shared by replicas (one SQLite server keeps them in memory; the tables stay empty)
+    [
+        """CREATE TABLE login_allowances (
+            name TEXT NOT NULL, key TEXT NOT NULL, tokens REAL NOT NULL, at REAL NOT NULL,
+            PRIMARY KEY (name, key))""",
+        "CREATE TABLE login_trust (pair TEXT PRIMARY KEY, until REAL NOT NULL)",
+    ],
 ]
 
 POSTGRES: Final[list[list[str]]] = [
@@ -134,6 +141,13 @@ POSTGRES: Final[list[list[str]]] = [
             replica text NOT NULL,
             seen_at timestamptz NOT NULL,
             PRIMARY KEY (session_id, replica))""",
+    ],
+    # 3: login allowances shared by replicas, so N replicas do not allow N times the guesses
+    [
+        """CREATE TABLE login_allowances (
+            name text NOT NULL, key text NOT NULL, tokens double precision NOT NULL, at double precision NOT NULL,
+            PRIMARY KEY (name, key))""",
+        "CREATE TABLE login_trust (pair text PRIMARY KEY, until double precision NOT NULL)",
     ],
 ]
 

@@ -22,6 +22,7 @@ from typing import Any
 from lesbillets_server.config import MEMORY_DB
 from lesbillets_server.errors import GuardFailed, StoreError, StoreUnavailable
 from lesbillets_server.health import WriteHealth
+from lesbillets_server.ratelimit import Buckets, MemoryBuckets
 from lesbillets_server.storage import schema
 from lesbillets_server.storage.records import (
     Loaded,
@@ -364,6 +365,9 @@ class SqliteStore:
             )
             live.update(row[0] for row in rows)
         return live
+
+    def login_buckets(self) -> Buckets:
+        return MemoryBuckets()  # one server: its memory is the whole truth
 
     async def purge_sessions(self, now: datetime) -> int:
         # julianday() reads the stored ISO 8601 text with its offset, whatever its precision

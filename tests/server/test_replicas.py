@@ -16,6 +16,7 @@ from protocol.messages import (
     ErrorCode,
     GetTickets,
     LockTicket,
+    Login,
     Resume,
     SessionEndReason,
     TicketCreated,
@@ -168,3 +169,21 @@ async def test_a_disabled_user_is_cut_off_on_every_replica(replicas: Replicas, p
         while not isinstance(event, TicketUnlocked):
             event = await alice.next_event()
         assert event.ticket_id == ticket.id
+
+
+async def test_replicas_share_the_login_throttle(replicas: Replicas) -> None:
+    """Wrong passwords sent to two replicas at once cost no more checks than to one: the allowance is shared."""
+    a, b = await replicas(2)
+
+    async def guess(url: str) -> Error:
+        async with wire(url) as peer:
+            reply = await peer.request(Login(rid=peer.rid(), email=BOB.email, password="not bob's"))
+            assert isinstance(reply, Error)
+            return reply
+
+    replies: list[Error] = []
+    for _ in range(6):  # waves small enough that no replica's check pool is ever full
+        replies += await asyncio.gather(*(guess(url) for url in (a.url, a.url, b.url, b.url)))
+    checked = [r for r in replies if r.code is ErrorCode.UNAUTHORIZED]
+    assert len(checked) <= 10  # the per-address allowance (--login-address-limit), for both replicas together
+    assert {r.code for r in replies} == {ErrorCode.UNAUTHORIZED, ErrorCode.RATE_LIMITED}
