@@ -22,8 +22,9 @@ from lesbillets_server.config import ServerConfig
 from lesbillets_server.connection import ConnectionHandler
 from lesbillets_server.dispatch import Dispatcher
 from lesbillets_server.http import process_request
-from lesbillets_server.outbox import Outbox
+from lesbillets_server.outbox import Outbox, OutboxConnection
 from lesbillets_server.service import Clock, TicketService, utc_now
+from lesbillets_server.snapshots import Snapshots
 from lesbillets_server.store import SqliteStore, Store
 from protocol.codec import SUBPROTOCOLS
 
@@ -53,6 +54,7 @@ class RunningServer:
     """The settings in force; `port` is the one actually bound."""
     service: TicketService
     server: Server
+    snapshots: Snapshots
 
     @property
     def url(self) -> str:
@@ -105,12 +107,13 @@ async def run_server(
             prepare(store)
         broadcaster = LocalBroadcaster()
         outbox = Outbox(backlog_bytes=config.backlog_bytes, on_laggard=broadcaster.drop)
+        snapshots = Snapshots(outbox, max_snapshots=config.max_snapshots)
         service = TicketService(store, broadcaster, config, clock)
         auth = Authenticator(store, session_ttl=timedelta(seconds=config.session_ttl_s))
         dispatcher = Dispatcher(
-            service, auth, broadcaster, lock_ttl_s=config.lock_ttl_s, server_version=server_version()
+            service, auth, broadcaster, snapshots, lock_ttl_s=config.lock_ttl_s, server_version=server_version()
         )
-        handler = ConnectionHandler(dispatcher, outbox, rate_per_s=config.rate_per_s, rate_burst=config.rate_burst)
+        handler = ConnectionHandler(dispatcher, snapshots, rate_per_s=config.rate_per_s, rate_burst=config.rate_burst)
         async with serve(
             handler,
             config.host,
@@ -122,10 +125,12 @@ async def run_server(
             process_request=process_request,
             ssl=_ssl_context(config),
             logger=_frame_safe_logger(),
-            create_connection=outbox.connection_class(),
+            create_connection=_connection_class(outbox),
         ) as server:
             port = next(iter(server.sockets)).getsockname()[1]
-            running = RunningServer(config=replace(config, port=port), service=service, server=server)
+            running = RunningServer(
+                config=replace(config, port=port), service=service, server=server, snapshots=snapshots
+            )
             service.start_grace_for_orphans()
             sweeper = asyncio.create_task(_sweep_forever(service, config.sweep_interval_s))
             log.info("serving on %s (database %s)", running.url, config.db)
@@ -133,11 +138,20 @@ async def run_server(
                 yield running
             finally:
                 sweeper.cancel()
+                snapshots.stop()
                 service.stop()
                 server.close(close_connections=True)
                 await server.wait_closed()
     finally:
         store.close()
+
+
+def _connection_class(outbox: Outbox) -> type[ServerConnection]:
+    class Connection(OutboxConnection):
+        """Writes through the outbox."""
+
+    Connection.outbox = outbox
+    return Connection
 
 
 async def serve_until_signalled(

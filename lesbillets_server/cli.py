@@ -76,6 +76,9 @@ def serve(
     rate_burst: Annotated[
         int, typer.Option(envvar="LESBILLETS_RATE_BURST", min=1, help="Requests at once before rate_limited.")
     ] = _DEFAULTS.rate_burst,
+    max_snapshots: Annotated[
+        int, typer.Option(envvar="LESBILLETS_MAX_SNAPSHOTS", min=1, help="Snapshots encoded or sent at once.")
+    ] = _DEFAULTS.max_snapshots,
     synchronous: Annotated[
         Synchronous,
         typer.Option(
@@ -109,6 +112,7 @@ def serve(
         max_message=max_message,
         rate_per_s=rate_limit,
         rate_burst=rate_burst,
+        max_snapshots=max_snapshots,
         synchronous=synchronous.value,
         certfile=certfile,
         keyfile=keyfile,

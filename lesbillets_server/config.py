@@ -33,7 +33,9 @@ class ServerConfig:
     rate_burst: int = 200
     """Requests a connection may send at once before `rate_limited`; as many refusals again close it (1008)."""
     backlog_bytes: int = 4 * 1024 * 1024
-    """Unsent bytes a connection may owe before it is closed with 4000 (resync)."""
+    """Unsent bytes a connection may owe before it is closed with 4000 (resync); a snapshot being sent is exempt."""
+    max_snapshots: int = 4
+    """Snapshots (one `seq` in one encoding) encoded or sent at once; a `GetTickets` needing another waits."""
     session_ttl_s: float = 30 * 24 * 3600.0
     sweep_interval_s: float = 1.0
     """How often expired leases are looked for."""

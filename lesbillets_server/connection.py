@@ -12,18 +12,25 @@ from websockets.exceptions import ConnectionClosed
 
 from lesbillets_server.dispatch import Dispatcher, Peer
 from lesbillets_server.errors import Rejected
-from lesbillets_server.outbox import Outbox
 from lesbillets_server.ratelimit import TokenBucket, Verdict
+from lesbillets_server.snapshots import Snapshots
 from protocol.codec import codec_for, describe_decode_error
-from protocol.messages import CloseCode, Error, ErrorCode, Reply
+from protocol.messages import AllTickets, CloseCode, Error, ErrorCode, Reply
 
 log = logging.getLogger(__name__)
 
 
 class ConnectionHandler:
-    def __init__(self, dispatcher: Dispatcher, outbox: Outbox, *, rate_per_s: float, rate_burst: int) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        snapshots: Snapshots,
+        *,
+        rate_per_s: float,
+        rate_burst: int,
+    ) -> None:
         self.dispatcher = dispatcher
-        self.outbox = outbox
+        self.snapshots = snapshots
         self._rate_per_s = rate_per_s
         self._rate_burst = rate_burst
 
@@ -38,9 +45,12 @@ class ConnectionHandler:
                     log.warning("closing %s: kept flooding after rate_limited", ws.id)
                     await ws.close(CloseCode.POLICY_VIOLATION, "too many requests")
                     break
-                reply = peer.codec.encode(await self._reply_to(peer, frame, verdict))
-                self.outbox.reply_queued(ws, len(reply))
-                await ws.send(reply, text=peer.codec.text)
+                reply = await self._reply_to(peer, frame, verdict)
+                if isinstance(reply, AllTickets):
+                    # queued in the loop iteration its snapshot was taken in, so events keep their order around it
+                    self.snapshots.send(ws, peer.codec, reply)
+                else:
+                    await ws.send(peer.codec.encode(reply), text=peer.codec.text)
         except ConnectionClosed:
             pass
         except _HandlerFailed as failed:

@@ -11,10 +11,10 @@ from lesbillets_server.board import Actor
 from lesbillets_server.broadcast import Broadcaster
 from lesbillets_server.errors import Rejected
 from lesbillets_server.service import TicketService
+from lesbillets_server.snapshots import Snapshots
 from protocol.codec import Codec
 from protocol.messages import (
     Ack,
-    AllTickets,
     ClientMessage,
     CreateTicket,
     ErrorCode,
@@ -48,6 +48,7 @@ class Dispatcher:
         service: TicketService,
         auth: Authenticator,
         broadcaster: Broadcaster,
+        snapshots: Snapshots,
         *,
         lock_ttl_s: float,
         server_version: str,
@@ -55,6 +56,7 @@ class Dispatcher:
         self.service = service
         self.auth = auth
         self.broadcaster = broadcaster
+        self.snapshots = snapshots
         self._lock_ttl_s = lock_ttl_s
         self._server_version = server_version
         self._peers: dict[str, set[Peer]] = {}
@@ -76,8 +78,7 @@ class Dispatcher:
                     self.sign_out(signed_in)
                 return Ack(rid=rid)
             case GetTickets(rid=rid):
-                seq, tickets = service.snapshot()
-                return AllTickets(rid=rid, seq=seq, tickets=tickets)
+                return await self.snapshots.take(peer.ws, peer.codec, rid, service.snapshot)
             case GetUsers(rid=rid):
                 return Users(rid=rid, users=service.users())
             case CreateTicket(rid=rid):
