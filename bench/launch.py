@@ -92,6 +92,8 @@ async def _project(args: argparse.Namespace) -> None:
         max_locks=1000,
         rate_per_s=1e9,
         rate_burst=1_000_000_000,
+        create_rate_per_s=1e9,
+        create_burst=1_000_000_000,
         synchronous=args.synchronous,
     )
 

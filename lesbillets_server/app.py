@@ -23,6 +23,7 @@ from lesbillets_server.connection import ConnectionHandler
 from lesbillets_server.dispatch import Dispatcher
 from lesbillets_server.http import process_request
 from lesbillets_server.outbox import Outbox, OutboxConnection
+from lesbillets_server.quota import CreationQuota
 from lesbillets_server.service import Clock, TicketService, utc_now
 from lesbillets_server.snapshots import Snapshots
 from lesbillets_server.store import SqliteStore, Store
@@ -111,7 +112,13 @@ async def run_server(
         service = TicketService(store, broadcaster, config, clock)
         auth = Authenticator(store, session_ttl=timedelta(seconds=config.session_ttl_s))
         dispatcher = Dispatcher(
-            service, auth, broadcaster, snapshots, lock_ttl_s=config.lock_ttl_s, server_version=server_version()
+            service,
+            auth,
+            broadcaster,
+            snapshots,
+            CreationQuota(rate_per_s=config.create_rate_per_s, burst=config.create_burst),
+            lock_ttl_s=config.lock_ttl_s,
+            server_version=server_version(),
         )
         handler = ConnectionHandler(dispatcher, snapshots, rate_per_s=config.rate_per_s, rate_burst=config.rate_burst)
         async with serve(

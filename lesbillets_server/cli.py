@@ -76,6 +76,12 @@ def serve(
     rate_burst: Annotated[
         int, typer.Option(envvar="LESBILLETS_RATE_BURST", min=1, help="Requests at once before rate_limited.")
     ] = _DEFAULTS.rate_burst,
+    create_rate: Annotated[
+        float, typer.Option(envvar="LESBILLETS_CREATE_RATE", min=0.01, help="New tickets per second per user.")
+    ] = _DEFAULTS.create_rate_per_s,
+    create_burst: Annotated[
+        int, typer.Option(envvar="LESBILLETS_CREATE_BURST", min=1, help="New tickets at once per user.")
+    ] = _DEFAULTS.create_burst,
     max_snapshots: Annotated[
         int, typer.Option(envvar="LESBILLETS_MAX_SNAPSHOTS", min=1, help="Snapshots encoded or sent at once.")
     ] = _DEFAULTS.max_snapshots,
@@ -112,6 +118,8 @@ def serve(
         max_message=max_message,
         rate_per_s=rate_limit,
         rate_burst=rate_burst,
+        create_rate_per_s=create_rate,
+        create_burst=create_burst,
         max_snapshots=max_snapshots,
         synchronous=synchronous.value,
         certfile=certfile,

@@ -36,6 +36,10 @@ class ServerConfig:
     """Unsent bytes a connection may owe before it is closed with 4000 (resync); a snapshot being sent is exempt."""
     max_snapshots: int = 4
     """Snapshots (one `seq` in one encoding) encoded or sent at once; a `GetTickets` needing another waits."""
+    create_rate_per_s: float = 5.0
+    """Tickets one user may create per second, sustained, across all their connections."""
+    create_burst: int = 50
+    """Tickets one user may create at once before `rate_limited`."""
     session_ttl_s: float = 30 * 24 * 3600.0
     sweep_interval_s: float = 1.0
     """How often expired leases are looked for."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from websockets.asyncio.server import ServerConnection
@@ -10,6 +11,7 @@ from lesbillets_server.auth import Authenticator, Session
 from lesbillets_server.board import Actor
 from lesbillets_server.broadcast import Broadcaster
 from lesbillets_server.errors import Rejected
+from lesbillets_server.quota import CreationQuota
 from lesbillets_server.service import TicketService
 from lesbillets_server.snapshots import Snapshots
 from protocol.codec import Codec
@@ -49,6 +51,7 @@ class Dispatcher:
         auth: Authenticator,
         broadcaster: Broadcaster,
         snapshots: Snapshots,
+        creation_quota: CreationQuota,
         *,
         lock_ttl_s: float,
         server_version: str,
@@ -57,6 +60,7 @@ class Dispatcher:
         self.auth = auth
         self.broadcaster = broadcaster
         self.snapshots = snapshots
+        self.creation_quota = creation_quota
         self._lock_ttl_s = lock_ttl_s
         self._server_version = server_version
         self._peers: dict[str, set[Peer]] = {}
@@ -82,6 +86,7 @@ class Dispatcher:
             case GetUsers(rid=rid):
                 return Users(rid=rid, users=service.users())
             case CreateTicket(rid=rid):
+                self._count_creation(actor)
                 return Ack(rid=rid, ticket=service.create(message, actor))
             case LockTicket(rid=rid, ticket_id=ticket_id):
                 return Ack(rid=rid, ticket=service.lock(ticket_id, actor))
@@ -120,6 +125,16 @@ class Dispatcher:
             lock_ttl_s=self._lock_ttl_s,
             server_version=self._server_version,
         )
+
+    def _count_creation(self, actor: Actor) -> None:
+        quota = self.creation_quota
+        wait_s = quota.take(actor.user.id, time.monotonic())
+        if wait_s:
+            raise Rejected(
+                ErrorCode.RATE_LIMITED,
+                f"Too many new tickets: at most {quota.rate_per_s:g} a second, {quota.burst} at once. "
+                f"Try again in {max(wait_s, 0.1):.1f} s.",
+            )
 
     @staticmethod
     def _actor(peer: Peer) -> Actor:

@@ -1,4 +1,5 @@
-"""What a client can make the server hold with snapshots: one in flight per connection, shared, streamed, bounded."""
+"""What a client can make the server hold: snapshots (one in flight per connection, shared, streamed, bounded) and
+tickets (a creation quota per user)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from protocol.messages import (
     Ack,
     AllTickets,
     CloseCode,
+    CreateTicket,
+    Error,
+    ErrorCode,
     GetTickets,
     GetUsers,
     LockTicket,
@@ -208,3 +212,36 @@ async def test_laggard_in_the_middle_of_a_snapshot_still_gets_4000(server_factor
         laggard.ws.transport.resume_reading()
         code, _ = await laggard.closed()
         assert code == CloseCode.RESYNC
+
+
+@pytest.mark.parametrize(
+    ("second_agent", "second_connection", "refused"),
+    [
+        (ALICE, False, True),  # the same connection past the burst
+        (ALICE, True, True),  # another connection of the same user shares the quota
+        (BOB, True, False),  # another user has a quota of their own
+    ],
+    ids=["same-connection", "same-user-other-connection", "other-user"],
+)
+async def test_ticket_creation_quota_per_user(
+    server_factory: ServerFactory, second_agent: Agent, second_connection: bool, refused: bool
+) -> None:
+    """Past `create_burst` new tickets a user gets `rate_limited` with a sentence, whatever the connection."""
+    server = await server_factory(create_rate_per_s=0.01, create_burst=3)
+    async with wire(server.url, login=ALICE) as alice:
+        for n in range(3):
+            await create(alice, f"t{n}")
+        async with wire(server.url, login=second_agent) if second_connection else _same(alice) as other:
+            reply = await other.request(CreateTicket(rid=other.rid(), title="one too many"))
+            if refused:
+                assert isinstance(reply, Error) and reply.code is ErrorCode.RATE_LIMITED
+                assert "Try again in" in reply.message
+                snapshot = await other.expect(GetTickets(rid=other.rid()), AllTickets)
+                assert len(snapshot.tickets) == 3  # nothing was created
+            else:
+                assert isinstance(reply, Ack)
+
+
+@asynccontextmanager
+async def _same(peer: Wire) -> AsyncIterator[Wire]:
+    yield peer

@@ -203,7 +203,9 @@ async def test_store_failure_closes_1011_without_changing_state(server: ServerHa
 
 async def test_big_snapshot_is_not_mistaken_for_a_laggard(server_factory: ServerFactory) -> None:
     """A reply the client asked for may exceed the backlog limit; events arriving meanwhile do not drop it."""
-    server = await server_factory(backlog_bytes=64 * 1024, rate_per_s=10_000, rate_burst=10_000)
+    server = await server_factory(
+        backlog_bytes=64 * 1024, rate_per_s=10_000, rate_burst=10_000, create_rate_per_s=10_000, create_burst=10_000
+    )
     async with wire(server.url, login=ALICE) as alice, wire(server.url, login=BOB, max_size=None) as reader:
         for n in range(400):  # ~8 MB of snapshot: more than the loopback socket buffers hold
             await create(alice, f"t{n}", description="x" * 20_000)
