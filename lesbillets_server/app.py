@@ -14,6 +14,7 @@ from importlib import metadata
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import NegotiationError
+from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from lesbillets_server.auth import Authenticator
@@ -22,6 +23,14 @@ from lesbillets_server.config import ServerConfig
 from lesbillets_server.connection import ConnectionHandler
 from lesbillets_server.dispatch import Dispatcher
 from lesbillets_server.http import process_request
+from lesbillets_server.limits import (
+    AcceptErrorLog,
+    ConnectionLimiter,
+    LimitedConnection,
+    connection_cap,
+    raise_open_file_limit,
+    refuse_over_cap,
+)
 from lesbillets_server.outbox import Outbox, OutboxConnection
 from lesbillets_server.quota import CreationQuota
 from lesbillets_server.service import Clock, TicketService, utc_now
@@ -56,6 +65,7 @@ class RunningServer:
     service: TicketService
     server: Server
     snapshots: Snapshots
+    limiter: ConnectionLimiter
 
     @property
     def url(self) -> str:
@@ -68,9 +78,14 @@ class RunningServer:
 
 
 def _frame_safe_logger() -> logging.Logger:
-    """websockets logs whole frames at DEBUG, and a Login frame holds a password: never go below INFO."""
+    """websockets' logger, kept from logging frames and, below `--log-level debug`, connections.
+
+    It logs whole frames at DEBUG, and a Login frame holds a password: never below INFO. It logs every connection
+    opened and closed at INFO, which lets a flood of connections flood the log: only at `--log-level debug`.
+    """
     logger = logging.getLogger("lesbillets_server.websockets")
-    logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    root = logging.getLogger().getEffectiveLevel()
+    logger.setLevel(logging.INFO if root <= logging.DEBUG else max(logging.WARNING, root))
     return logger
 
 
@@ -102,6 +117,7 @@ async def run_server(
 
     `prepare` runs on the store before it is loaded (the CLI seeds demo data there).
     """
+    accept_errors = AcceptErrorLog(asyncio.get_running_loop())
     store = SqliteStore(config.db, synchronous=config.synchronous)
     try:
         if prepare is not None:
@@ -109,6 +125,9 @@ async def run_server(
         broadcaster = LocalBroadcaster()
         outbox = Outbox(backlog_bytes=config.backlog_bytes, on_laggard=broadcaster.drop)
         snapshots = Snapshots(outbox, max_snapshots=config.max_snapshots)
+        limiter = ConnectionLimiter(
+            max_total=_connection_cap(config.max_connections), max_per_address=config.max_connections_per_ip
+        )
         service = TicketService(store, broadcaster, config, clock)
         auth = Authenticator(store, session_ttl=timedelta(seconds=config.session_ttl_s))
         dispatcher = Dispatcher(
@@ -120,7 +139,15 @@ async def run_server(
             lock_ttl_s=config.lock_ttl_s,
             server_version=server_version(),
         )
-        handler = ConnectionHandler(dispatcher, snapshots, rate_per_s=config.rate_per_s, rate_burst=config.rate_burst)
+        handler = ConnectionHandler(
+            dispatcher,
+            snapshots,
+            rate_per_s=config.rate_per_s,
+            rate_burst=config.rate_burst,
+            login_timeout_s=config.login_timeout_s,
+        )
+
+        accept_errors.install()
         async with serve(
             handler,
             config.host,
@@ -129,14 +156,14 @@ async def run_server(
             select_subprotocol=select_subprotocol,
             compression=None,  # events are small and encoded once for every client
             max_size=config.max_message,
-            process_request=process_request,
+            process_request=_process_request,
             ssl=_ssl_context(config),
             logger=_frame_safe_logger(),
-            create_connection=_connection_class(outbox),
+            create_connection=_connection_class(outbox, limiter),
         ) as server:
             port = next(iter(server.sockets)).getsockname()[1]
             running = RunningServer(
-                config=replace(config, port=port), service=service, server=server, snapshots=snapshots
+                config=replace(config, port=port), service=service, server=server, snapshots=snapshots, limiter=limiter
             )
             service.start_grace_for_orphans()
             sweeper = asyncio.create_task(_sweep_forever(service, config.sweep_interval_s))
@@ -150,15 +177,35 @@ async def run_server(
                 server.close(close_connections=True)
                 await server.wait_closed()
     finally:
+        accept_errors.uninstall()
         store.close()
 
 
-def _connection_class(outbox: Outbox) -> type[ServerConnection]:
-    class Connection(OutboxConnection):
-        """Writes through the outbox."""
+def _connection_class(outbox: Outbox, limiter: ConnectionLimiter) -> type[ServerConnection]:
+    class Connection(OutboxConnection, LimitedConnection):
+        """Writes through the outbox; counted by the limiter."""
 
     Connection.outbox = outbox
+    Connection.limiter = limiter
     return Connection
+
+
+def _process_request(connection: ServerConnection, request: Request) -> Response | None:
+    refusal = refuse_over_cap(connection, request)
+    return refusal if refusal is not None else process_request(connection, request)
+
+
+def _connection_cap(max_connections: int) -> int:
+    open_files = raise_open_file_limit()
+    cap = connection_cap(max_connections, open_files)
+    if cap < max_connections:
+        log.warning(
+            "--max-connections %d does not fit in the open-file limit of %d: taking at most %d",
+            max_connections,
+            open_files,
+            cap,
+        )
+    return cap
 
 
 async def serve_until_signalled(

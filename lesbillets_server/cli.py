@@ -85,6 +85,16 @@ def serve(
     max_snapshots: Annotated[
         int, typer.Option(envvar="LESBILLETS_MAX_SNAPSHOTS", min=1, help="Snapshots encoded or sent at once.")
     ] = _DEFAULTS.max_snapshots,
+    max_connections: Annotated[
+        int, typer.Option(envvar="LESBILLETS_MAX_CONNECTIONS", min=1, help="Open connections (then HTTP 503).")
+    ] = _DEFAULTS.max_connections,
+    max_connections_per_ip: Annotated[
+        int,
+        typer.Option(envvar="LESBILLETS_MAX_CONNECTIONS_PER_IP", min=1, help="Open connections per address."),
+    ] = _DEFAULTS.max_connections_per_ip,
+    login_timeout: Annotated[
+        float, typer.Option(envvar="LESBILLETS_LOGIN_TIMEOUT", min=0.1, help="Seconds to log in (then 4001).")
+    ] = _DEFAULTS.login_timeout_s,
     synchronous: Annotated[
         Synchronous,
         typer.Option(
@@ -121,6 +131,9 @@ def serve(
         create_rate_per_s=create_rate,
         create_burst=create_burst,
         max_snapshots=max_snapshots,
+        max_connections=max_connections,
+        max_connections_per_ip=max_connections_per_ip,
+        login_timeout_s=login_timeout,
         synchronous=synchronous.value,
         certfile=certfile,
         keyfile=keyfile,

@@ -40,6 +40,12 @@ class ServerConfig:
     """Tickets one user may create per second, sustained, across all their connections."""
     create_burst: int = 50
     """Tickets one user may create at once before `rate_limited`."""
+    max_connections: int = 2000
+    """Open connections (logged in or not); more handshakes get HTTP 503. Kept below the open-file limit."""
+    max_connections_per_ip: int = 100
+    """Open connections from one IPv4 address or IPv6 /64; more handshakes get HTTP 503."""
+    login_timeout_s: float = 10.0
+    """Seconds after the handshake to log in (and after a logout to log in again), else close 4001."""
     session_ttl_s: float = 30 * 24 * 3600.0
     sweep_interval_s: float = 1.0
     """How often expired leases are looked for."""

@@ -28,18 +28,34 @@ class ConnectionHandler:
         *,
         rate_per_s: float,
         rate_burst: int,
+        login_timeout_s: float,
     ) -> None:
         self.dispatcher = dispatcher
         self.snapshots = snapshots
         self._rate_per_s = rate_per_s
         self._rate_burst = rate_burst
+        self._login_timeout_s = login_timeout_s
 
     async def __call__(self, ws: ServerConnection) -> None:
         peer = Peer(ws=ws, codec=codec_for(ws.subprotocol))
         loop = asyncio.get_running_loop()
         bucket = TokenBucket(self._rate_per_s, self._rate_burst, loop.time())
+        logged_out_since: float | None = loop.time()
         try:
-            async for frame in ws:
+            while True:
+                if peer.session is not None:
+                    logged_out_since = None
+                elif logged_out_since is None:
+                    logged_out_since = loop.time()
+                try:
+                    async with asyncio.timeout_at(
+                        None if logged_out_since is None else logged_out_since + self._login_timeout_s
+                    ):
+                        frame = await ws.recv()
+                except TimeoutError:
+                    log.debug("closing %s: not logged in within %g s", ws.id, self._login_timeout_s)
+                    await ws.close(CloseCode.LOGIN_TIMEOUT, f"log in within {self._login_timeout_s:g} s")
+                    break
                 verdict = bucket.take(loop.time())
                 if verdict is Verdict.CLOSE:
                     log.warning("closing %s: kept flooding after rate_limited", ws.id)

@@ -52,6 +52,13 @@ def _response(status: int, reason: str, content_type: str, body: bytes) -> Respo
     return Response(status, reason, headers, body)
 
 
+def unavailable(reason: str) -> Response:
+    """HTTP 503 for a websocket handshake the server will not take now; `reason` is a sentence."""
+    response = _response(503, "Service Unavailable", "text/plain; charset=utf-8", f"{reason}\n".encode())
+    response.headers["Retry-After"] = "60"
+    return response
+
+
 def process_request(connection: ServerConnection, request: Request) -> Response | None:
     """Answer the HTTP paths; let websocket upgrades through (None)."""
     if request.headers.get("Upgrade", "").lower() == "websocket":
