@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import ssl
@@ -19,9 +20,11 @@ from websockets.typing import Subprotocol
 
 from lesbillets_server.auth import Authenticator
 from lesbillets_server.broadcast import LocalBroadcaster
+from lesbillets_server.checkpool import CheckPool
 from lesbillets_server.config import ServerConfig
 from lesbillets_server.connection import ConnectionHandler
 from lesbillets_server.dispatch import Dispatcher
+from lesbillets_server.health import WriteHealth
 from lesbillets_server.http import process_request
 from lesbillets_server.limits import (
     AcceptErrorLog,
@@ -33,7 +36,9 @@ from lesbillets_server.limits import (
 )
 from lesbillets_server.outbox import Outbox, OutboxConnection
 from lesbillets_server.quota import CreationQuota
+from lesbillets_server.ratelimit import LoginThrottle
 from lesbillets_server.service import Clock, TicketService, utc_now
+from lesbillets_server.sessions import SessionWatch
 from lesbillets_server.snapshots import Snapshots
 from lesbillets_server.store import SqliteStore, Store
 from protocol.codec import SUBPROTOCOLS
@@ -118,8 +123,9 @@ async def run_server(
     `prepare` runs on the store before it is loaded (the CLI seeds demo data there).
     """
     accept_errors = AcceptErrorLog(asyncio.get_running_loop())
-    store = SqliteStore(config.db, synchronous=config.synchronous)
+    store = SqliteStore(config.db, synchronous=config.synchronous, busy_timeout_s=config.busy_timeout_s)
     try:
+        store.probe(report=False)  # a database it cannot write stops the server here, not every login later
         if prepare is not None:
             prepare(store)
         broadcaster = LocalBroadcaster()
@@ -129,7 +135,12 @@ async def run_server(
             max_total=_connection_cap(config.max_connections), max_per_address=config.max_connections_per_ip
         )
         service = TicketService(store, broadcaster, config, clock)
-        auth = Authenticator(store, session_ttl=timedelta(seconds=config.session_ttl_s))
+        auth = Authenticator(
+            store,
+            session_ttl=timedelta(seconds=config.session_ttl_s),
+            throttle=LoginThrottle(address_burst=config.login_address_limit, account_burst=config.login_account_limit),
+            pool=CheckPool(workers=config.login_workers, queue=config.login_queue, reserved=config.login_queue),
+        )
         dispatcher = Dispatcher(
             service,
             auth,
@@ -156,7 +167,7 @@ async def run_server(
             select_subprotocol=select_subprotocol,
             compression=None,  # events are small and encoded once for every client
             max_size=config.max_message,
-            process_request=_process_request,
+            process_request=functools.partial(_process_request, health=store.health),
             ssl=_ssl_context(config),
             logger=_frame_safe_logger(),
             create_connection=_connection_class(outbox, limiter),
@@ -167,15 +178,18 @@ async def run_server(
             )
             service.start_grace_for_orphans()
             sweeper = asyncio.create_task(_sweep_forever(service, config.sweep_interval_s))
+            session_watch = asyncio.create_task(SessionWatch(store, dispatcher, clock).run(config.session_check_s))
             log.info("serving on %s (database %s)", running.url, config.db)
             try:
                 yield running
             finally:
                 sweeper.cancel()
                 snapshots.stop()
+                session_watch.cancel()
                 service.stop()
                 server.close(close_connections=True)
                 await server.wait_closed()
+                auth.close()
     finally:
         accept_errors.uninstall()
         store.close()
@@ -190,9 +204,9 @@ def _connection_class(outbox: Outbox, limiter: ConnectionLimiter) -> type[Server
     return Connection
 
 
-def _process_request(connection: ServerConnection, request: Request) -> Response | None:
+def _process_request(connection: ServerConnection, request: Request, *, health: WriteHealth) -> Response | None:
     refusal = refuse_over_cap(connection, request)
-    return refusal if refusal is not None else process_request(connection, request)
+    return refusal if refusal is not None else process_request(connection, request, health=health)
 
 
 def _connection_cap(max_connections: int) -> int:

@@ -3,11 +3,15 @@
 Passwords are hashed with argon2id (argon2-cffi's RFC 9106 defaults). A session
 token is 32 random bytes handed to the client once; the database keeps only its
 SHA-256, so a leaked database does not leak live sessions.
+
+A login first takes an allowance from the `LoginThrottle` (before any work, so
+parallel guesses are counted like sequential ones), then queues its password
+check on the `CheckPool` (a few threads, a bounded queue): a flood of logins
+costs at most that pool's threads and memory, and is answered `rate_limited`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import math
 import secrets
@@ -19,8 +23,9 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from lesbillets_server.checkpool import CheckPool
 from lesbillets_server.errors import Rejected, UserAdminError
-from lesbillets_server.ratelimit import LoginThrottle
+from lesbillets_server.ratelimit import LoginRefused, LoginScope, LoginThrottle
 from lesbillets_server.store import SessionRecord, Store
 from protocol.messages import ErrorCode, Role, User
 
@@ -52,33 +57,52 @@ class Session:
     user: User
     token: str | None
     """Only set right after `Login`, when it goes to the client; never stored."""
+    expires_at: datetime
+
+
+_DISABLED = "This account is disabled; ask an admin."
 
 
 class Authenticator:
-    def __init__(self, store: Store, *, session_ttl: timedelta, throttle: LoginThrottle | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        session_ttl: timedelta,
+        throttle: LoginThrottle | None = None,
+        pool: CheckPool | None = None,
+    ) -> None:
         self._store = store
         self._session_ttl = session_ttl
-        self._throttle = throttle or LoginThrottle()
+        self._throttle = LoginThrottle() if throttle is None else throttle
+        self._pool = CheckPool(workers=1, queue=4, reserved=4) if pool is None else pool
 
-    async def login(self, email: str, password: str, now: datetime) -> Session:
-        wait = self._throttle.retry_after(email, time.monotonic())
-        if wait > 0:
-            raise Rejected(
-                ErrorCode.RATE_LIMITED, f"Too many failed logins for this account; try again in {math.ceil(wait)} s."
-            )
+    async def login(self, email: str, password: str, now: datetime, *, address: str) -> Session:
+        """`address` is the client's, as `ratelimit.address_key` gives it."""
+        slot = self._throttle.reserve(email, address, time.monotonic())
+        if isinstance(slot, LoginRefused):
+            raise Rejected(ErrorCode.RATE_LIMITED, _refusal(slot))
         record = self._store.user_by_email(email)
-        # argon2 takes tens of milliseconds on purpose: off the event loop
-        ok = await asyncio.to_thread(verify_password, record.password_hash if record else _DUMMY_HASH, password)
+        password_hash = record.password_hash if record else _DUMMY_HASH
+        try:
+            ok = await self._pool.run(verify_password, password_hash, password, trusted=slot.trusted)
+        except Rejected:  # the pool was full: nothing was checked, so nothing is counted
+            self._throttle.cancel(slot, time.monotonic())
+            raise
         if record is None or not ok:
-            self._throttle.failed(email, time.monotonic())
             raise Rejected(ErrorCode.UNAUTHORIZED, _BAD_LOGIN)
-        self._throttle.succeeded(email)
+        self._throttle.succeeded(slot, time.monotonic())
         if record.disabled:
-            raise Rejected(ErrorCode.FORBIDDEN, "This account is disabled; ask an admin.")
+            raise Rejected(ErrorCode.FORBIDDEN, _DISABLED)
         token = secrets.token_urlsafe(32)
         session = SessionRecord(id=str(uuid.uuid4()), user_id=record.user.id, expires_at=now + self._session_ttl)
-        self._store.add_session(session, token_hash(token))
-        return Session(id=session.id, user=record.user, token=token)
+        if not self._store.add_session(session, token_hash(token), password_hash=password_hash):
+            # `user disable` or `user passwd` ran while the password was being checked
+            latest = self._store.user_by_id(record.user.id)
+            if latest is not None and latest.disabled:
+                raise Rejected(ErrorCode.FORBIDDEN, _DISABLED)
+            raise Rejected(ErrorCode.UNAUTHORIZED, _BAD_LOGIN)
+        return Session(id=session.id, user=record.user, token=token, expires_at=session.expires_at)
 
     def resume(self, token: str, now: datetime) -> Session:
         session = self._store.session_by_token(token_hash(token))
@@ -86,11 +110,21 @@ class Authenticator:
             raise Rejected(ErrorCode.UNAUTHORIZED, "This session has ended; log in again.")
         record = self._store.user_by_id(session.user_id)
         if record is None or record.disabled:
-            raise Rejected(ErrorCode.UNAUTHORIZED, "This account is disabled; ask an admin.")
-        return Session(id=session.id, user=record.user, token=token)
+            raise Rejected(ErrorCode.UNAUTHORIZED, _DISABLED)
+        return Session(id=session.id, user=record.user, token=token, expires_at=session.expires_at)
 
     def logout(self, session_id: str) -> None:
         self._store.delete_session(session_id)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _refusal(refused: LoginRefused) -> str:
+    wait = math.ceil(refused.retry_after_s)
+    if refused.scope is LoginScope.ADDRESS:
+        return f"Too many failed logins from your network address; try again in {wait} s."
+    return f"Too many failed logins for this account; try again in {wait} s."
 
 
 # --- user administration (the `lesbillets-server user` commands) -------------------

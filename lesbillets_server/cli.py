@@ -6,10 +6,11 @@ import asyncio
 import enum
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated
 
+import msgspec
 import typer
 
 from lesbillets_server.app import RunningServer, serve_until_signalled
@@ -18,7 +19,7 @@ from lesbillets_server.config import ServerConfig, default_db_path
 from lesbillets_server.demo import seed_demo
 from lesbillets_server.errors import LesBilletsServerError
 from lesbillets_server.store import SqliteStore
-from protocol.messages import PASSWORD_MAX, Role, User
+from protocol.messages import PASSWORD_MAX, Email, Role, User, UserName
 
 app = typer.Typer(help="Les Billets server: live ticket table for terminal agents.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage the users who may log in.", no_args_is_help=True)
@@ -76,6 +77,27 @@ def serve(
     rate_burst: Annotated[
         int, typer.Option(envvar="LESBILLETS_RATE_BURST", min=1, help="Requests at once before rate_limited.")
     ] = _DEFAULTS.rate_burst,
+    login_address_limit: Annotated[
+        int,
+        typer.Option(
+            envvar="LESBILLETS_LOGIN_ADDRESS_LIMIT", min=1, help="Failed logins per address at once, then per minute."
+        ),
+    ] = _DEFAULTS.login_address_limit,
+    login_account_limit: Annotated[
+        int,
+        typer.Option(
+            envvar="LESBILLETS_LOGIN_ACCOUNT_LIMIT",
+            min=1,
+            help="Failed logins per account at once, then per hour, from addresses it never logged in from.",
+        ),
+    ] = _DEFAULTS.login_account_limit,
+    login_workers: Annotated[
+        int, typer.Option(envvar="LESBILLETS_LOGIN_WORKERS", min=1, help="Password checks running at once.")
+    ] = _DEFAULTS.login_workers,
+    login_queue: Annotated[
+        int,
+        typer.Option(envvar="LESBILLETS_LOGIN_QUEUE", min=0, help="Logins waiting for a check before rate_limited."),
+    ] = _DEFAULTS.login_queue,
     create_rate: Annotated[
         float, typer.Option(envvar="LESBILLETS_CREATE_RATE", min=0.01, help="New tickets per second per user.")
     ] = _DEFAULTS.create_rate_per_s,
@@ -128,6 +150,10 @@ def serve(
         max_message=max_message,
         rate_per_s=rate_limit,
         rate_burst=rate_burst,
+        login_address_limit=login_address_limit,
+        login_account_limit=login_account_limit,
+        login_workers=login_workers,
+        login_queue=login_queue,
         create_rate_per_s=create_rate,
         create_burst=create_burst,
         max_snapshots=max_snapshots,
@@ -153,12 +179,14 @@ def serve(
 
 def _run(main: Coroutine[None, None, None]) -> None:
     """On uvloop when the `speed` extra is installed (+13-23 % durable writes in bench/RESULTS.md), else asyncio."""
+    run: Callable[[Coroutine[None, None, None]], None] = asyncio.run
     try:
         import uvloop
     except ImportError:
-        asyncio.run(main)
+        pass  # run outside this block: every later traceback would say "No module named 'uvloop'"
     else:
-        uvloop.run(main)
+        run = uvloop.run
+    run(main)
 
 
 def _print_demo(users: list[tuple[User, str]] | None) -> None:
@@ -172,7 +200,7 @@ def _print_demo(users: list[tuple[User, str]] | None) -> None:
 
 def _open(db: str) -> SqliteStore:
     try:
-        return SqliteStore(db)
+        return SqliteStore(db, log_failures=False)  # a failure is printed as the command's own sentence
     except LesBilletsServerError as exc:
         raise _fail(str(exc)) from None
 
@@ -189,6 +217,15 @@ def _read_password(password_stdin: bool) -> str:
     return password
 
 
+def _follows(rule: object, text: str) -> bool:
+    """Whether ``text`` passes a wire type's rule (`Email`, `UserName`): the CLI admits what the protocol would."""
+    try:
+        msgspec.convert(text, rule)
+    except msgspec.ValidationError:
+        return False
+    return True
+
+
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")
 ]
@@ -203,10 +240,10 @@ def user_add(
     db: DbOption = _DEFAULT_DB,
 ) -> None:
     """Add a user who may log in."""
-    if "@" not in email or len(email) > 254:
+    if not _follows(Email, email):
         raise _fail(f"{email!r} is not an email address.")
-    if not name.strip() or len(name) > 100:
-        raise _fail("The name must be 1 to 100 characters.")
+    if not _follows(UserName, name.strip()):
+        raise _fail("The name must be 1 to 100 characters on one line, without control characters.")
     password = _read_password(password_stdin)
     store = _open(db)
     try:
@@ -235,7 +272,7 @@ def user_list(db: DbOption = _DEFAULT_DB) -> None:
 
 @user_app.command("passwd")
 def user_passwd(email: str, password_stdin: PasswordStdin = False, db: DbOption = _DEFAULT_DB) -> None:
-    """Set a user's password (their open sessions end)."""
+    """Set a user's password (their sessions end, also on open connections)."""
     password = _read_password(password_stdin)
     store = _open(db)
     try:
@@ -244,12 +281,12 @@ def user_passwd(email: str, password_stdin: PasswordStdin = False, db: DbOption 
         raise _fail(str(exc)) from None
     finally:
         store.close()
-    typer.echo(f"Password changed for {email}.")
+    typer.echo(f"Password changed for {email}; their sessions have ended.")
 
 
 @user_app.command("disable")
 def user_disable(email: str, db: DbOption = _DEFAULT_DB) -> None:
-    """Stop a user from logging in (their open sessions end)."""
+    """Stop a user from logging in (their sessions end, also on open connections)."""
     store = _open(db)
     try:
         disable_user(store, email)
@@ -257,4 +294,4 @@ def user_disable(email: str, db: DbOption = _DEFAULT_DB) -> None:
         raise _fail(str(exc)) from None
     finally:
         store.close()
-    typer.echo(f"Disabled {email}.")
+    typer.echo(f"Disabled {email}; their sessions have ended.")

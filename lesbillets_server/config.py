@@ -47,9 +47,21 @@ class ServerConfig:
     login_timeout_s: float = 10.0
     """Seconds after the handshake to log in (and after a logout to log in again), else close 4001."""
     session_ttl_s: float = 30 * 24 * 3600.0
+    session_check_s: float = 0.25
+    """How often the database is asked whether sessions ended elsewhere (`user passwd`, `user disable`)."""
+    login_address_limit: int = 10
+    """Failed logins one address may make at once, and again each minute, across all emails."""
+    login_account_limit: int = 20
+    """Failed logins on one account at once, and again each hour, from addresses it never logged in from."""
+    login_workers: int = 1
+    """Threads checking passwords (argon2: about 0.1 s of CPU and 64 MiB each)."""
+    login_queue: int = 4
+    """Logins that may wait for a password check; past that, `rate_limited` at once."""
     sweep_interval_s: float = 1.0
     """How often expired leases are looked for."""
     synchronous: str = "normal"
     """SQLite `PRAGMA synchronous` in WAL mode: `normal` survives a server crash, `full` also a power cut."""
+    busy_timeout_s: float = 5.0
+    """How long a write waits for another process holding the database's write lock, then `unavailable`."""
     certfile: Path | None = None
     keyfile: Path | None = None

@@ -91,9 +91,11 @@ class ConnectionHandler:
                 message="Too many requests; slow down.",
             )
         try:
-            message = codec.decode_client(frame)
+            message = codec.decode_client_frame(frame)
         except msgspec.DecodeError as exc:
             text, path = describe_decode_error(exc)
+            # the client's mistake, answered in the reply: at most a debug line here, never a traceback
+            log.debug("bad frame on %s: %.300r", peer.ws.id, text)
             return Error(rid=codec.peek_rid(frame), code=ErrorCode.BAD_REQUEST, message=text, detail=path)
         try:
             return await self.dispatcher.handle(peer, message)

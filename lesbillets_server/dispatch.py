@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import ServerConnection, broadcast
 
 from lesbillets_server.auth import Authenticator, Session
 from lesbillets_server.board import Actor
 from lesbillets_server.broadcast import Broadcaster
 from lesbillets_server.errors import Rejected
 from lesbillets_server.quota import CreationQuota
+from lesbillets_server.ratelimit import address_key
 from lesbillets_server.service import TicketService
 from lesbillets_server.snapshots import Snapshots
 from protocol.codec import Codec
@@ -28,11 +29,20 @@ from protocol.messages import (
     RenewLock,
     Reply,
     Resume,
+    SessionEnded,
+    SessionEndReason,
     UnlockTicket,
     UpdateTicket,
     Users,
     Welcome,
 )
+
+_ENDED: dict[SessionEndReason, str] = {
+    SessionEndReason.LOGGED_OUT: "This session was logged out on another connection; log in again.",
+    SessionEndReason.EXPIRED: "This session has expired; log in again.",
+    SessionEndReason.REVOKED: "This session was ended on the server (password changed, or logged out); log in again.",
+    SessionEndReason.DISABLED: "This account was disabled; ask an admin.",
+}
 
 
 @dataclass(slots=True, eq=False)
@@ -70,16 +80,16 @@ class Dispatcher:
         service = self.service
         match message:
             case Login(rid=rid, email=email, password=password):
-                return self._welcome(peer, await self.auth.login(email, password, service.clock()), rid)
+                address = address_key(peer.ws.remote_address)
+                session = await self.auth.login(email, password, service.clock(), address=address)
+                return self._welcome(peer, session, rid)
             case Resume(rid=rid, token=token):
                 return self._welcome(peer, self.auth.resume(token, service.clock()), rid)
         actor = self._actor(peer)
         match message:
             case Logout(rid=rid):
                 self.auth.logout(actor.session_id)
-                service.end_session(actor.session_id)
-                for signed_in in list(self._peers.get(actor.session_id, ())):
-                    self.sign_out(signed_in)
+                self.end_session(actor.session_id, SessionEndReason.LOGGED_OUT, answered=peer)
                 return Ack(rid=rid)
             case GetTickets(rid=rid):
                 return await self.snapshots.take(peer.ws, peer.codec, rid, service.snapshot)
@@ -98,6 +108,25 @@ class Dispatcher:
                 service.unlock(ticket_id, actor, force=force)
                 return Ack(rid=rid)
         raise AssertionError(f"unhandled message {type(message).__name__}")  # pragma: no cover
+
+    def sessions(self) -> dict[str, Session]:
+        """The sessions logged in on this server's connections, by id."""
+        return {peer.session.id: peer.session for peers in self._peers.values() for peer in peers if peer.session}
+
+    def end_session(self, session_id: str, reason: SessionEndReason, *, answered: Peer | None = None) -> None:
+        """The session is over: release its locks, then sign out each of its connections and tell it why.
+
+        `answered` is the connection whose own request ended it (its `Logout` gets `Ack`, not the notice).
+        """
+        try:
+            self.service.end_session(session_id)
+        finally:
+            notice = SessionEnded(reason=reason, message=_ENDED[reason])
+            for peer in list(self._peers.get(session_id, ())):
+                self.sign_out(peer)
+                if peer is not answered:
+                    # sent without waiting, like an event: the frame is queued behind the lock releases above
+                    broadcast([peer.ws], peer.codec.encode(notice), text=peer.codec.text)
 
     def sign_out(self, peer: Peer) -> None:
         """Forget who is logged in on this connection (logout, a new login, or the connection's end)."""

@@ -13,6 +13,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from lesbillets_server.health import WriteHealth
 from protocol.codec import json_schema
 
 _PAGE = """<!doctype html>
@@ -59,13 +60,22 @@ def unavailable(reason: str) -> Response:
     return response
 
 
-def process_request(connection: ServerConnection, request: Request) -> Response | None:
+def _healthz(health: WriteHealth) -> Response:
+    """503 while the latest write (a request's, or the sweeper's probe when idle) failed; it never writes itself."""
+    if health.problem is None:
+        return _response(200, "OK", "text/plain; charset=utf-8", b"ok\n")
+    # no path here: anyone may ask, and the log names the file
+    body = f"The server cannot write to its database: {health.problem}. Changes fail until it can.\n"
+    return _response(503, "Service Unavailable", "text/plain; charset=utf-8", body.encode())
+
+
+def process_request(connection: ServerConnection, request: Request, *, health: WriteHealth) -> Response | None:
     """Answer the HTTP paths; let websocket upgrades through (None)."""
     if request.headers.get("Upgrade", "").lower() == "websocket":
         return None
     path = request.path.split("?", 1)[0]
     if path == "/healthz":
-        return _response(200, "OK", "text/plain; charset=utf-8", b"ok\n")
+        return _healthz(health)
     if path == "/docs":
         return _response(200, "OK", "text/html; charset=utf-8", _docs_html())
     if path == "/schema.json":

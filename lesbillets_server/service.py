@@ -4,12 +4,19 @@ Every change runs without an `await` between the rule check, the database commit
 the in-memory apply and the broadcast, so two requests can never interleave
 inside one change and events leave in `seq` order. Lease expiry and the release
 of a dropped session's locks are changes like any other.
+
+The store writes before memory changes, so a write the database refuses
+(`StoreUnavailable`: disk full, read-only…) leaves the board and `seq` as they
+were. Reads never depend on a write: while the database cannot be written, the
+sweeper retries the releases that are due on every tick.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -18,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from lesbillets_server.board import Actor, Board
 from lesbillets_server.broadcast import Broadcaster
 from lesbillets_server.config import ServerConfig
-from lesbillets_server.errors import Rejected
+from lesbillets_server.errors import Rejected, StoreUnavailable
 from lesbillets_server.store import Store
 from protocol.messages import (
     CreateTicket,
@@ -60,11 +67,20 @@ class TicketService:
         self._connections: Counter[str] = Counter()
         """Session id → live connections, to know when a session has dropped."""
         self._grace: dict[str, asyncio.TimerHandle] = {}
+        self._unreleased: dict[str, UnlockReason] = {}
+        """Ended sessions whose locks could not be released (the database could not be written): the sweeper retries."""
 
     # --- reads ------------------------------------------------------------------
 
     def snapshot(self) -> tuple[int, list[Ticket]]:
-        self.sweep()
+        """Every ticket as of `seq`, from memory; expired leases are released first if the database can be written.
+
+        When it cannot, a lease that ran out stays in the snapshot with its past `expires_at`, exactly as
+        of `seq`: its `TicketUnlocked{expired}` follows once the sweeper manages to write the release.
+        """
+        if self.store.health.problem is None:
+            with contextlib.suppress(StoreUnavailable):
+                self._release_expired()
         return self.seq, list(self.board.tickets.values())
 
     def users(self) -> list[User]:
@@ -79,15 +95,15 @@ class TicketService:
         return ticket
 
     def lock(self, ticket_id: uuid.UUID, actor: Actor) -> Ticket:
-        self.sweep()
+        self._release_expired()
         return self._commit_lock(self.board.lock(ticket_id, actor, self.clock()), actor)
 
     def renew(self, ticket_id: uuid.UUID, actor: Actor) -> Ticket:
-        self.sweep()
+        self._release_expired()
         return self._commit_lock(self.board.renew(ticket_id, actor, self.clock()), actor)
 
     def update(self, request: UpdateTicket, actor: Actor) -> Ticket:
-        self.sweep()
+        self._release_expired()
         if isinstance(request.assignee, uuid.UUID):
             self._check_assignee(request.assignee)
         ticket = self.board.update(request, actor, self.clock())
@@ -95,15 +111,31 @@ class TicketService:
         return ticket
 
     def unlock(self, ticket_id: uuid.UUID, actor: Actor, *, force: bool) -> None:
-        self.sweep()
+        self._release_expired()
         ticket, reason = self.board.unlock(ticket_id, actor, force=force)
         self._commit([(ticket, None, _unlocked(ticket.id, reason))])
 
     def sweep(self) -> None:
-        """Release every lease that has run out."""
+        """The sweeper's tick: release what is due; when there was nothing to write, check now and then that
+        the database can still be written (for /healthz).
+
+        Never raises for a database that cannot be written: the next tick tries again, and the store
+        logs the episode once rather than once a tick.
+        """
+        with contextlib.suppress(StoreUnavailable):
+            tried = self._release_expired()
+            for session_id, reason in list(self._unreleased.items()):
+                del self._unreleased[session_id]
+                tried = self._release_session(session_id, reason) or tried
+            if not tried and self.store.health.probe_due(time.monotonic()):
+                self.store.probe()
+
+    def _release_expired(self) -> bool:
+        """Release every lease that has run out (`StoreUnavailable` and nothing released if that cannot be written)."""
         expired = self.board.expired(self.clock())
         if expired:
             self._release(expired, UnlockReason.EXPIRED)
+        return bool(expired)
 
     def _commit_lock(self, ticket: Ticket, actor: Actor) -> Ticket:
         lock = ticket.lock
@@ -134,6 +166,7 @@ class TicketService:
 
     def attach(self, session_id: str) -> None:
         self._connections[session_id] += 1
+        self._unreleased.pop(session_id, None)  # resumed before its locks could go: it keeps them
         timer = self._grace.pop(session_id, None)
         if timer is not None:
             timer.cancel()
@@ -149,7 +182,7 @@ class TicketService:
         timer = self._grace.pop(session_id, None)
         if timer is not None:
             timer.cancel()
-        self._release(self.board.held_by_session(session_id), UnlockReason.RELEASED)
+        self._release_session(session_id, UnlockReason.RELEASED)
 
     def start_grace_for_orphans(self) -> None:
         """After a restart no session is connected: give each lock holder the grace period to resume."""
@@ -168,9 +201,20 @@ class TicketService:
         if session_id in self._connections:
             return
         try:
-            self._release(self.board.held_by_session(session_id), UnlockReason.DISCONNECTED)
+            self._release_session(session_id, UnlockReason.DISCONNECTED)
         except Exception:
             log.exception("releasing the locks of a dropped session failed")
+
+    def _release_session(self, session_id: str, reason: UnlockReason) -> bool:
+        """Release the session's locks, if any (True: a write was tried); if it fails, the sweeper retries."""
+        held = self.board.held_by_session(session_id)
+        if not held:
+            return False
+        try:
+            self._release(held, reason)
+        except StoreUnavailable:
+            self._unreleased[session_id] = reason
+        return True
 
     def stop(self) -> None:
         for timer in self._grace.values():

@@ -15,6 +15,7 @@ from typing import Literal
 from textual import work
 from textual.app import App, SystemCommand
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from lesbillets_tui.messages import (
@@ -28,6 +29,7 @@ from lesbillets_tui.messages import (
     TicketChanged,
     UsersReceived,
 )
+from lesbillets_tui.safe_text import safe_block, safe_line
 from lesbillets_tui.screens.login import LoginScreen
 from lesbillets_tui.screens.tickets import TicketsScreen
 from lesbillets_tui.session_store import DEFAULT_URL, SessionStore
@@ -121,7 +123,9 @@ class LesBilletsApp(App[None]):
                     elif isinstance(item, ConnectionChanged):
                         self.post_message(LinkChanged(item.state, item.reason))
                         if item.state is ConnectionState.CLOSED:
-                            self.post_message(SessionFailed(item.reason or "The connection to the server was closed."))
+                            reason = item.reason or "The connection to the server was closed."
+                            ended = client.session_ended is not None  # its token is worthless now: forget it
+                            self.post_message(SessionFailed(reason, token_rejected=ended))
                     else:
                         self.post_message(ServerEventReceived(item))
         except LesBilletsError as exc:
@@ -153,7 +157,7 @@ class LesBilletsApp(App[None]):
         self.model.me = welcome.user.id
         if self.store is not None:
             self.store.remember(message.url, message.email, welcome.token)
-        self.sub_title = f"{welcome.user.name} · {message.url}"
+        self.sub_title = f"{safe_line(welcome.user.name)} · {message.url}"
         self._set_connection(ConnectionState.CONNECTED, None)
         if self.tickets_screen is None:
             self.tickets_screen = TicketsScreen()
@@ -201,6 +205,18 @@ class LesBilletsApp(App[None]):
         if state is not ConnectionState.CONNECTED:
             self.synced = False
         self._broadcast(lambda: ConnectionStateChanged(state, reason))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """As Textual's, with control characters drawn as symbols: notifications quote titles, names, the server."""
+        super().notify(safe_block(message), title=safe_line(title), severity=severity, timeout=timeout, markup=markup)
 
     def _has_unknown_user(self, *user_ids: object) -> bool:
         return any(user_id is not None and user_id not in self.model.users for user_id in user_ids)

@@ -11,7 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from protocol.messages import DESCRIPTION_MAX, TITLE_MAX, Priority, Status, Ticket
+import msgspec
+
+from lesbillets_tui.safe_text import safe_block, safe_line
+from protocol.messages import DESCRIPTION_MAX, TITLE_MAX, Description, Priority, Status, Ticket, Title
 
 FIELDS = ("title", "description", "status", "priority", "assignee")
 """The fields the form edits, in the order sentences name them."""
@@ -27,7 +30,14 @@ class FormValues:
 
     @classmethod
     def of(cls, ticket: Ticket) -> FormValues:
-        return cls(ticket.title, ticket.description, ticket.status, ticket.priority, ticket.assignee)
+        """The ticket as the form shows it: control characters from before the text rules drawn as symbols.
+
+        The form's starting point is what the agent sees, so an untouched field is not sent back, and an
+        edited one is sent as shown, which the text rules accept.
+        """
+        return cls(
+            safe_line(ticket.title), safe_block(ticket.description), ticket.status, ticket.priority, ticket.assignee
+        )
 
     def changed_fields(self, other: FormValues) -> dict[str, Any]:
         """The fields whose value differs in ``other``, with ``other``'s values."""
@@ -46,7 +56,20 @@ def invalid(values: FormValues) -> str:
         return f"The title is too long: at most {TITLE_MAX} characters."
     if len(values.description) > DESCRIPTION_MAX:
         return f"The description is too long: {len(values.description):,} of at most {DESCRIPTION_MAX:,} characters."
+    if not _follows(Title, values.title.strip()):
+        return "The title cannot hold control characters (such as tab or escape) or bidirectional overrides."
+    if not _follows(Description, values.description):
+        return "The description cannot hold control characters other than newline and tab, or bidirectional overrides."
     return ""
+
+
+def _follows(rule: object, text: str) -> bool:
+    """Whether ``text`` passes a wire type's rule, so the form says what the server would refuse."""
+    try:
+        msgspec.convert(text, rule)
+    except msgspec.ValidationError:
+        return False
+    return True
 
 
 def update_changes(original: FormValues, values: FormValues) -> dict[str, Any]:

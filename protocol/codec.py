@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import msgspec
 
-from protocol.messages import ClientMessage, Rid, ServerMessage
+from protocol.messages import TEXT_RULES, ClientMessage, Rid, ServerMessage
 
 JSON_SUBPROTOCOL: Final = "lesbillets.json"
 MSGPACK_SUBPROTOCOL: Final = "lesbillets.msgpack"
@@ -42,30 +42,54 @@ class Codec:
         return self._encoder.encode(message)
 
     def decode_client(self, data: bytes | str) -> ClientMessage:
-        """Decode a client frame; raises `msgspec.DecodeError` (incl. `ValidationError`)."""
-        try:
-            return self._client_decoder.decode(_as_bytes(data))
-        except UnicodeDecodeError as exc:
-            raise _not_utf8(exc) from exc
+        """Decode a client message.
+
+        Whatever the bytes, this raises only `msgspec.DecodeError` (incl. `ValidationError`): a failure here is
+        the client's, so the server answers it with ``bad_request`` and never logs a traceback.
+        """
+        return _decode(self._client_decoder, data)
+
+    def decode_client_frame(self, frame: bytes | str) -> ClientMessage:
+        """Decode a websocket frame from a client (``str`` for a text frame, ``bytes`` for a binary one).
+
+        Each encoding has one frame type, JSON text and MessagePack binary; the other is refused with
+        `msgspec.DecodeError` like any unreadable frame.
+        """
+        if isinstance(frame, str) != self.text:
+            raise msgspec.DecodeError(self._wrong_frame_type)
+        return self.decode_client(frame)
 
     def decode_server(self, data: bytes | str) -> ServerMessage:
-        """Decode a server frame; raises `msgspec.DecodeError` (incl. `ValidationError`)."""
-        try:
-            return self._server_decoder.decode(_as_bytes(data))
-        except UnicodeDecodeError as exc:
-            raise _not_utf8(exc) from exc
+        """Decode a server frame, text or binary; raises only `msgspec.DecodeError` (incl. `ValidationError`)."""
+        return _decode(self._server_decoder, data)
 
     def peek_rid(self, data: bytes | str) -> int | None:
-        """The ``rid`` of a frame that failed to decode, when it can still be read."""
+        """The ``rid`` of a frame that failed to decode, when it can still be read; never raises."""
         try:
-            return self._rid_decoder.decode(_as_bytes(data)).rid
-        except msgspec.DecodeError:
+            return _decode(self._rid_decoder, data).rid
+        except Exception:
+            # best effort on the failure path: a second failure here must not turn bad_request into a crash
             return None
 
+    @property
+    def _wrong_frame_type(self) -> str:
+        if self.text:
+            return "JSON must be sent in text frames, not binary frames"
+        return "MessagePack must be sent in binary frames, not text frames"
 
-def _not_utf8(exc: UnicodeDecodeError) -> msgspec.DecodeError:
-    # msgspec lets this one escape its DecodeError family; the boundary should only ever see DecodeError
-    return msgspec.DecodeError(f"A string is not valid UTF-8 (byte {exc.start})")
+
+T = TypeVar("T")
+
+
+def _decode(decoder: msgspec.json.Decoder[T] | msgspec.msgpack.Decoder[T], data: bytes | str) -> T:
+    try:
+        return decoder.decode(_as_bytes(data))
+    except RecursionError:
+        # msgspec's depth guard: deep nesting (even inside an unknown field it skips) ends here, not in a crash
+        raise msgspec.DecodeError("it is nested too deeply") from None
+    except UnicodeError:
+        # msgspec lets a string that is not UTF-8 escape its DecodeError family
+        raise msgspec.DecodeError("a string is not valid UTF-8") from None
 
 
 def _as_bytes(data: bytes | str) -> bytes:
@@ -104,8 +128,20 @@ def describe_decode_error(exc: msgspec.DecodeError) -> tuple[str, str | None]:
     text = str(exc)
     match = _PATH.search(text)
     if match is None:
-        return f"The message could not be read: {text}.", None
-    return f"Invalid field {match['path']}: {text[: match.start()]}.", match["path"]
+        return f"The message could not be read: {_shorten(text)}.", None
+    problem = text[: match.start()]
+    for pattern, rule in TEXT_RULES.items():
+        if problem.endswith(f"matching regex {pattern!r}"):  # a regex is no sentence for a person
+            problem = f"expected {rule}"
+    return f"Invalid field {match['path']}: {_shorten(problem)}.", match["path"]
+
+
+_PROBLEM_MAX = 200
+
+
+def _shorten(problem: str) -> str:
+    # msgspec quotes what it refused (a type tag, a field name), which may be most of a 1 MiB frame
+    return problem if len(problem) <= _PROBLEM_MAX else problem[: _PROBLEM_MAX - 1] + "…"
 
 
 def json_schema() -> dict[str, Any]:

@@ -4,7 +4,9 @@ A reader task per connection routes each reply to the request waiting for its
 ``rid`` and puts events (and every `AllTickets` reply) in a queue, in arrival
 order. A supervisor task waits for each connection to end and, unless the client
 is closing, reconnects with backoff, resumes the session and fetches a fresh
-snapshot before letting requests through again.
+snapshot before letting requests through again. When the server ends the session
+(`SessionEnded`), the client does not reconnect: it closes, fails every request
+with `SessionEndedError`, and ``CLOSED`` carries the server's sentence.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from protocol.errors import (
     NotConnected,
     ProtocolViolation,
     RequestTimeout,
+    SessionEndedError,
     Unauthorized,
 )
 from protocol.messages import (
@@ -43,6 +46,7 @@ from protocol.messages import (
     Resume,
     ServerEvent,
     ServerMessage,
+    SessionEnded,
     TicketCreated,
     TicketLocked,
     TicketUnlocked,
@@ -91,6 +95,8 @@ class Connection:
         self.token: str | None = None
         self.lock_ttl_s: float | None = None
         self.state = ConnectionState.CONNECTING
+        self.session_ended: SessionEndedError | None = None
+        """Set when the server ended the session (logged out elsewhere, expired, password changed, disabled)."""
         self._codec = codec
         self._reconnect = reconnect
         self._request_timeout = request_timeout
@@ -160,7 +166,7 @@ class Connection:
                 self._ws = None
                 self._ready.clear()
                 self._fail_pending(ConnectionLost("The connection to the server was lost before the reply came."))
-                if self._closing or not self._reconnect:
+                if self._closing or not self._reconnect or self.session_ended is not None:
                     break
                 log.info("connection to %s lost: %s", self.url, reason)
                 self._change(ConnectionState.RECONNECTING, reason)
@@ -243,6 +249,8 @@ class Connection:
                 await self._ready.wait()
         except TimeoutError:
             raise NotConnected(f"Not connected to {self.url}: the server has not come back yet.") from None
+        if self.session_ended is not None:
+            raise SessionEndedError(self.session_ended.message, reason=self.session_ended.reason)
         if self.state is not ConnectionState.CONNECTED or self._ws is None:
             raise NotConnected("The connection to the server is closed.")
         return await self._call(self._ws, message, kind, start)
@@ -268,6 +276,9 @@ class Connection:
         try:
             while True:
                 self._on_frame(await ws.recv(decode=False))
+                if self.session_ended is not None:
+                    await ws.close()
+                    return self.session_ended.message, False
         except ConnectionClosed as exc:
             code = exc.rcvd.code if exc.rcvd is not None else None
             return _describe_close(code), code == CloseCode.RESYNC
@@ -287,6 +298,12 @@ class Connection:
             return
         if isinstance(message, Event):
             self._push(message)
+            return
+        if isinstance(message, SessionEnded):
+            log.info("the server ended the session: %s", message.message)
+            self.session_ended = SessionEndedError(message.message, reason=message.reason)
+            self.user = self.token = self.lock_ttl_s = None
+            self._fail_pending(self.session_ended)
             return
         future = self._pending.get(message.rid) if message.rid is not None else None
         if future is None or future.done():

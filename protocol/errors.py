@@ -4,12 +4,14 @@
     ├── ServerError             the server answered a request with an `Error` reply
     │   ├── BadRequest          bad_request: a field failed validation (``.detail`` is its path)
     │   ├── Unauthorized        unauthorized: not logged in, wrong password, or the token is no longer valid
+    │   │   └── SessionEndedError   the server ended this session while connected (``.reason`` says why)
     │   ├── Forbidden           forbidden: admins only (a forced unlock), account disabled, lock limit reached
     │   ├── NotFound            not_found: no such ticket or user
     │   ├── Locked              locked: someone else holds the ticket (``.lock`` says who, until when)
     │   ├── NotLockHolder       not_lock_holder: the change needs a lock this session does not hold
     │   ├── Conflict            conflict: the ``version`` is stale; reload and apply the change again
     │   ├── RateLimited         rate_limited: too many requests, or failed logins; slow down
+    │   ├── Unavailable         unavailable: the server cannot write its database now; nothing changed, retry shortly
     │   └── InternalServerError internal: the server failed; the request may be retried
     └── ClientError             the request did not get a usable reply
         ├── NotConnected        there is no connection (closed, or still reconnecting after the timeout)
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from protocol.messages import Error, ErrorCode, Lock
+from protocol.messages import Error, ErrorCode, Lock, SessionEndReason
 
 
 class LesBilletsError(Exception):
@@ -68,6 +70,17 @@ class Unauthorized(ServerError):
     default_code = ErrorCode.UNAUTHORIZED
 
 
+class SessionEndedError(Unauthorized):
+    """The server ended the session this client was logged in with (`SessionEnded`): log in again.
+
+    ``.reason``: logged out on another connection, expired, revoked (password changed) or account disabled.
+    """
+
+    def __init__(self, message: str, *, reason: SessionEndReason) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class Forbidden(ServerError):
     default_code = ErrorCode.FORBIDDEN
 
@@ -94,6 +107,12 @@ class RateLimited(ServerError):
     default_code = ErrorCode.RATE_LIMITED
 
 
+class Unavailable(ServerError):
+    """Nothing was changed and the connection stays open: the same request may succeed a little later."""
+
+    default_code = ErrorCode.UNAVAILABLE
+
+
 class InternalServerError(ServerError):
     default_code = ErrorCode.INTERNAL
 
@@ -109,6 +128,7 @@ _BY_CODE: dict[ErrorCode, type[ServerError]] = {
         NotLockHolder,
         Conflict,
         RateLimited,
+        Unavailable,
         InternalServerError,
     )
 }
@@ -156,6 +176,8 @@ __all__ = [
     "RateLimited",
     "RequestTimeout",
     "ServerError",
+    "SessionEndedError",
     "Unauthorized",
+    "Unavailable",
     "error_from_reply",
 ]

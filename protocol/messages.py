@@ -9,7 +9,8 @@ the class name, so ``{"type": "GetTickets", "rid": 1}`` decodes to
 
 Requests carry ``rid``, a client-chosen integer echoed by the one reply the
 request gets (the specific reply, `Ack` or `Error`). Broadcast events carry
-``seq``, a server-wide, gap-free, increasing number, and no ``rid``.
+``seq``, a server-wide, gap-free, increasing number, and no ``rid``. A notice
+(`SessionEnded`) carries neither: it is about this connection alone.
 """
 
 from __future__ import annotations
@@ -31,14 +32,35 @@ PASSWORD_MAX: Final = 1024
 TOKEN_MAX: Final = 256
 RID_MAX: Final = 2**53 - 1  # the largest integer JavaScript clients can echo exactly
 
+# Text rules, as regexes both msgspec (Python `re.search`) and JSON Schema (ECMA-262) read the same way: a negated
+# class over the whole string. The end is `(?![\s\S])`, not `$`, which in Python also matches before a final "\n".
+# Refused everywhere: C0 controls, DEL and C1 controls (ESC, NUL, BEL… act on terminals), U+2028/U+2029 (line
+# breaks in disguise), and the bidi embeddings, overrides and isolates U+202A to U+202E and U+2066 to U+2069 (they
+# reorder what is shown: the "Trojan Source" spoof). Right-to-left text needs none of them; the marks U+200E/U+200F
+# stay allowed.
+ONE_LINE_TEXT: Final = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*(?![\s\S])"
+"""Titles and names: one line, no control characters at all."""
+MULTILINE_TEXT: Final = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*(?![\s\S])"
+"""Descriptions: the same, except that newline and tab are allowed."""
+_EMAIL_PART = r"[^@\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+"
+EMAIL_PATTERN: Final = rf"^{_EMAIL_PART}@{_EMAIL_PART}(?![\s\S])"
+TEXT_RULES: Final = {
+    ONE_LINE_TEXT: "one line of text without control characters or bidirectional formatting characters",
+    MULTILINE_TEXT: (
+        "text without control characters (newline and tab are allowed) or bidirectional formatting characters"
+    ),
+    EMAIL_PATTERN: "an email address: one @, no spaces or control characters",
+}
+"""Each pattern above in words, for the `bad_request` sentence."""
+
 Rid = Annotated[int, Meta(ge=0, le=RID_MAX, description="Client-chosen request id, echoed in the reply.")]
 Seq = Annotated[int, Meta(ge=0, description="Server-wide, gap-free, increasing event number.")]
-Title = Annotated[str, Meta(min_length=1, max_length=TITLE_MAX)]
-Description = Annotated[str, Meta(max_length=DESCRIPTION_MAX)]
-Email = Annotated[str, Meta(min_length=3, max_length=EMAIL_MAX, pattern=r"^[^@\s]+@[^@\s]+$")]
+Title = Annotated[str, Meta(min_length=1, max_length=TITLE_MAX, pattern=ONE_LINE_TEXT)]
+Description = Annotated[str, Meta(max_length=DESCRIPTION_MAX, pattern=MULTILINE_TEXT)]
+Email = Annotated[str, Meta(min_length=3, max_length=EMAIL_MAX, pattern=EMAIL_PATTERN)]
 Password = Annotated[str, Meta(min_length=1, max_length=PASSWORD_MAX)]
 Token = Annotated[str, Meta(min_length=1, max_length=TOKEN_MAX)]
-UserName = Annotated[str, Meta(min_length=1, max_length=NAME_MAX)]
+UserName = Annotated[str, Meta(min_length=1, max_length=NAME_MAX, pattern=ONE_LINE_TEXT)]
 
 
 class Status(enum.StrEnum):
@@ -70,6 +92,17 @@ class UnlockReason(enum.StrEnum):
     """An admin forced it open."""
 
 
+class SessionEndReason(enum.StrEnum):
+    LOGGED_OUT = "logged_out"
+    """`Logout` on another connection of the same session."""
+    EXPIRED = "expired"
+    """The session reached its end of life."""
+    REVOKED = "revoked"
+    """Ended from outside: the password was changed (``lesbillets-server user passwd``), or logged out elsewhere."""
+    DISABLED = "disabled"
+    """The account was disabled (``lesbillets-server user disable``)."""
+
+
 class ErrorCode(enum.StrEnum):
     BAD_REQUEST = "bad_request"
     UNAUTHORIZED = "unauthorized"
@@ -79,6 +112,7 @@ class ErrorCode(enum.StrEnum):
     NOT_LOCK_HOLDER = "not_lock_holder"
     CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
 
 
@@ -299,7 +333,23 @@ class TicketUnlocked(Event):
 
 
 ServerEvent = TicketCreated | TicketUpdated | TicketLocked | TicketUnlocked
-ServerMessage = Welcome | AllTickets | Users | Ack | Error | ServerEvent
+
+
+# --- server → client: notices ------------------------------------------------------
+
+
+class SessionEnded(Message):
+    """This connection's session is over: it is logged out, gets no more events, and its requests `unauthorized`.
+
+    The last thing the connection receives about the session; the session's locks are already released.
+    """
+
+    reason: SessionEndReason
+    message: str
+    """A sentence to show a person."""
+
+
+ServerMessage = Welcome | AllTickets | Users | Ack | Error | ServerEvent | SessionEnded
 
 __all__ = [
     "UNSET",
@@ -326,6 +376,8 @@ __all__ = [
     "Role",
     "ServerEvent",
     "ServerMessage",
+    "SessionEndReason",
+    "SessionEnded",
     "Status",
     "Ticket",
     "TicketCreated",

@@ -61,7 +61,7 @@ class ServerHarness:
     def __init__(self, template: Path, directory: Path, clock: Clock = utc_now, **overrides: Any) -> None:
         self.clock = clock
         db = directory / "lesbillets.db"
-        shutil.copyfile(template, db)
+        shutil.copy(template, db)  # keeps the template's 0600
         self.config = replace(ServerConfig(), host="127.0.0.1", port=0, db=str(db), **overrides)
         self._stack: contextlib.AsyncExitStack | None = None
         self._running: RunningServer | None = None

@@ -16,6 +16,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,6 +26,7 @@ from textual.widgets import Footer, Input, Label, Select, Static, TextArea
 
 from lesbillets_tui.lease import LOST_REASONS, lease_deadline, renewal_due, warn_before
 from lesbillets_tui.messages import ConnectionStateChanged, TableReloaded, TicketChanged
+from lesbillets_tui.safe_text import safe_block, safe_line
 from lesbillets_tui.screens.confirm import ConfirmScreen
 from lesbillets_tui.ticket_form import NEW_TICKET, FormValues, changed_by_others, invalid, update_changes
 from lesbillets_tui.timefmt import duration, spoken_duration
@@ -111,15 +113,16 @@ class EditorScreen(Screen["Ticket | None"]):
             yield TextArea(values.description, id="description", soft_wrap=True, tab_behavior="focus")
         yield Footer()
 
-    def _assignee_options(self) -> list[tuple[str, str]]:
+    def _assignee_options(self) -> list[tuple[Text, str]]:
         model = self.lb.model
         users = sorted(model.users.values(), key=lambda user: user.name.casefold())
-        options = [("Unassigned", NOBODY)]
-        options += [(f"{user.name} (you)" if user.id == model.me else user.name, str(user.id)) for user in users]
-        known = {value for _, value in options}
+        names = [("Unassigned", NOBODY)]
+        names += [(f"{user.name} (you)" if user.id == model.me else user.name, str(user.id)) for user in users]
+        known = {value for _, value in names}
         if self.original.assignee is not None and str(self.original.assignee) not in known:
-            options.append((model.user_name(self.original.assignee), str(self.original.assignee)))
-        return options
+            names.append((model.user_name(self.original.assignee), str(self.original.assignee)))
+        # a str prompt would be parsed as markup: a name is shown as the characters it has
+        return [(Text(safe_line(name)), value) for name, value in names]
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()
@@ -156,7 +159,7 @@ class EditorScreen(Screen["Ticket | None"]):
         """
         self._sticky = sticky
         banner = self.query_one("#banner", Static)
-        banner.update(text)
+        banner.update(safe_block(text))  # sentences carry names, titles and the server's words
         banner.set_classes(f"-{kind}")
 
     def _show_lock_state(self) -> None:

@@ -9,6 +9,8 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from lesbillets_tui.safe_text import safe_block
+
 if TYPE_CHECKING:
     from lesbillets_tui.app import LesBilletsApp
 
@@ -77,7 +79,7 @@ class LoginScreen(Screen[None]):
             return
         self.query_one("#login-button", Button).disabled = True
         message = self.query_one("#login-message", Static)
-        message.update(text)
+        message.update(safe_block(text))
         message.set_classes("-info")
 
     def show_error(self, text: str) -> None:
@@ -86,7 +88,7 @@ class LoginScreen(Screen[None]):
             return
         self.query_one("#login-button", Button).disabled = False
         message = self.query_one("#login-message", Static)
-        message.update(text)
+        message.update(safe_block(text))  # the server's sentence
         message.set_classes("-error")
         password = self.query_one("#login-password", Input)
         password.value = ""

@@ -14,6 +14,7 @@ from textual.widgets import Label, Static
 
 from lesbillets_tui.messages import TableReloaded, TicketChanged
 from lesbillets_tui.palette import MUTED
+from lesbillets_tui.safe_text import safe_block, safe_line
 from lesbillets_tui.widgets.ticket_preview import lock_line, ticket_facts
 
 if TYPE_CHECKING:
@@ -62,12 +63,12 @@ class TicketViewScreen(ModalScreen[bool]):
         if ticket is None:
             self.query_one("#view-title", Label).update("This ticket is no longer there.")
             return
-        self.query_one("#view-title", Label).update(ticket.title)
+        self.query_one("#view-title", Label).update(safe_line(ticket.title))
         self.query_one("#view-facts", Static).update(ticket_facts(ticket, app.model, app.now))
         self.query_one("#view-lock", Static).update(lock_line(ticket, app.model, app.now))
         description = ticket.description or "(no description)"
         body = self.query_one("#view-description", Static)
-        body.update(Content(description) if ticket.description else Content.styled(description, MUTED))
+        body.update(Content(safe_block(description)) if ticket.description else Content.styled(description, MUTED))
 
     def action_edit(self) -> None:
         self.dismiss(True)

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from lesbillets_tui.safe_text import safe_line
 from protocol.client import ConnectionState
 
 _STATE_TEXT = {
@@ -94,4 +95,4 @@ class StatusBar(Horizontal):
         # Updating a label re-lays out the bar: skip it when nothing changed (most live events).
         if self._shown.get(selector) != text:
             self._shown[selector] = text
-            self.query_one(selector, Label).update(text)
+            self.query_one(selector, Label).update(safe_line(text))  # the user's name and notes come from the server

@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from lesbillets_tui.palette import LOCK_MINE, LOCK_OTHER, MUTED, PRIORITY_STYLE, STATUS_STYLE
+from lesbillets_tui.safe_text import safe_block, safe_line
 from lesbillets_tui.table_model import TableModel
 from lesbillets_tui.timefmt import Clock, ago, time_left, utc_now
 from protocol.messages import Ticket
@@ -14,7 +15,11 @@ from protocol.messages import Ticket
 def ticket_facts(ticket: Ticket, model: TableModel, now: Clock) -> Content:
     """One line: status · priority · assignee · who created and updated it, when."""
     at = now()
-    assignee = model.user_name(ticket.assignee) if ticket.assignee else "unassigned"
+    assignee = safe_line(model.user_name(ticket.assignee)) if ticket.assignee else "unassigned"
+    created_by, updated_by = (
+        safe_line(model.user_name(ticket.created_by)),
+        safe_line(model.user_name(ticket.updated_by)),
+    )
     return Content.assemble(
         (ticket.status.value, STATUS_STYLE[ticket.status]),
         (" · ", MUTED),
@@ -22,9 +27,9 @@ def ticket_facts(ticket: Ticket, model: TableModel, now: Clock) -> Content:
         (" · ", MUTED),
         (assignee, "" if ticket.assignee else MUTED),
         (" · ", MUTED),
-        (f"created by {model.user_name(ticket.created_by)} {ago(ticket.created_at, at)}", MUTED),
+        (f"created by {created_by} {ago(ticket.created_at, at)}", MUTED),
         (" · ", MUTED),
-        (f"updated by {model.user_name(ticket.updated_by)} {ago(ticket.updated_at, at)}", MUTED),
+        (f"updated by {updated_by} {ago(ticket.updated_at, at)}", MUTED),
         (f" · v{ticket.version}", MUTED),
     )
 
@@ -37,7 +42,9 @@ def lock_line(ticket: Ticket, model: TableModel, now: Clock) -> Content:
     left = time_left(lock.expires_at, now())
     if lock.user_id == model.me:
         return Content.styled(f"● You are editing this ticket ({left} left on your lock).", LOCK_MINE)
-    return Content.styled(f"● {lock.user_name} is editing this ticket ({left} left on the lock).", LOCK_OTHER)
+    return Content.styled(
+        f"● {safe_line(lock.user_name)} is editing this ticket ({left} left on the lock).", LOCK_OTHER
+    )
 
 
 class TicketPreview(Static):
@@ -69,14 +76,16 @@ class TicketPreview(Static):
             self.update(Content.styled("No ticket selected.", MUTED))
             return
         parts = [
-            Content.styled(ticket.title, "bold"),
+            Content.styled(safe_line(ticket.title), "bold"),
             ticket_facts(ticket, self.model, self.now),
         ]
         lock = lock_line(ticket, self.model, self.now)
         if lock:
             parts.append(lock)
         parts.append(Content(""))
-        parts.append(Content(ticket.description) if ticket.description else Content.styled("(no description)", MUTED))
+        parts.append(
+            Content(safe_block(ticket.description)) if ticket.description else Content.styled("(no description)", MUTED)
+        )
         self.update(Content("\n").join(parts))
 
     def _tick(self) -> None:

@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from lesbillets_tui.safe_text import safe_line
 from lesbillets_tui.table_model import SortColumn, TableModel
 from lesbillets_tui.timefmt import Clock, ago, time_left, utc_now
 from protocol.messages import Ticket
@@ -388,8 +389,8 @@ class TicketTable(ScrollView, can_focus=True):
 
 
 def _fit(text: str, width: int) -> str:
-    """Exactly ``width`` cells: padded, or cut with an ellipsis."""
-    text = text.replace("\n", " ")
+    """Exactly ``width`` cells: padded, or cut with an ellipsis; control characters drawn as symbols."""
+    text = safe_line(text)
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, max(0, width - 1)) + "…"

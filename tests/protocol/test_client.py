@@ -13,6 +13,7 @@ from typing import Literal, TypeVar
 
 import pytest
 
+from lesbillets_server.store import SqliteStore
 from protocol.client import Client, ClientEvent, ConnectionChanged, ConnectionState, connect
 from protocol.connection import SESSION_ENDED
 from protocol.errors import (
@@ -460,15 +461,19 @@ async def test_in_flight_request_raises_connection_lost(server: ServerHarness) -
 
 async def test_revoked_session_ends_the_client(server: ServerHarness) -> None:
     """When Resume is refused after a reconnect, events() yields CLOSED with a sentence and ends."""
-    async with connect(server.url) as client, connect(server.url) as other:
+    async with connect(server.url) as client:
         welcome = await login(client, ALICE)
-        await other.resume(welcome.token)
-        await other.logout()  # ends the session: its token no longer resumes
         stream = client.events()
 
-        await server.restart()
-
+        await server.stop()
         assert (await next_of(stream, ConnectionChanged)).state is ConnectionState.RECONNECTING
+        store = SqliteStore(server.config.db)
+        try:
+            store.delete_sessions_of(welcome.user.id)  # the session ends while the client is away
+        finally:
+            store.close()
+        await server.start()
+
         closed = await next_of(stream, ConnectionChanged)
         assert closed == ConnectionChanged(ConnectionState.CLOSED, SESSION_ENDED)
         with pytest.raises(StopAsyncIteration):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
 import typing
 import uuid
 from datetime import UTC, datetime
@@ -13,6 +15,8 @@ import pytest
 from protocol.codec import JSON, MSGPACK, Codec, codec_for, describe_decode_error, json_schema
 from protocol.messages import (
     DESCRIPTION_MAX,
+    MULTILINE_TEXT,
+    ONE_LINE_TEXT,
     RID_MAX,
     TITLE_MAX,
     Ack,
@@ -33,6 +37,8 @@ from protocol.messages import (
     Resume,
     Role,
     ServerMessage,
+    SessionEnded,
+    SessionEndReason,
     Status,
     Ticket,
     TicketCreated,
@@ -43,6 +49,7 @@ from protocol.messages import (
     UnlockTicket,
     UpdateTicket,
     User,
+    UserName,
     Users,
     Welcome,
 )
@@ -96,6 +103,7 @@ SERVER_SAMPLES: list[ServerMessage] = [
     TicketUpdated(seq=2, ticket=TICKET),
     TicketLocked(seq=3, ticket_id=TICKET_ID, lock=LOCK),
     TicketUnlocked(seq=4, ticket_id=TICKET_ID, reason=UnlockReason.DISCONNECTED),
+    SessionEnded(reason=SessionEndReason.DISABLED, message="This account was disabled; ask an admin."),
 ]
 
 
@@ -240,6 +248,146 @@ def test_invalid_utf8_in_a_string_is_a_decode_error(codec: Codec) -> None:
     assert codec.peek_rid(data) == 16
     with pytest.raises(msgspec.DecodeError):
         codec.decode_client(data)
+
+
+DEEP_JSON = '{"x":' + "[" * 1000 + "]" * 1000 + ',"type":"Login","rid":5}'
+DEEP_MSGPACK = b"\x83\xa1x" + b"\x91" * 1000 + b"\xc0\xa4type\xa5Login\xa3rid\x05"
+
+
+@pytest.mark.parametrize(("codec", "data"), [(JSON, DEEP_JSON), (MSGPACK, DEEP_MSGPACK)], ids=["json", "msgpack"])
+def test_deep_nesting_is_a_decode_error(codec: Codec, data: bytes | str) -> None:
+    """Nesting past msgspec's depth guard, even in a field that would be skipped, is a DecodeError with a sentence."""
+    for decode in (codec.decode_client, codec.decode_server):
+        with pytest.raises(msgspec.DecodeError) as caught:
+            decode(data)
+        assert describe_decode_error(caught.value) == ("The message could not be read: it is nested too deeply.", None)
+    assert codec.peek_rid(data) is None
+
+
+def test_each_encoding_accepts_only_its_frame_type() -> None:
+    """JSON comes in text frames (str) and MessagePack in binary ones (bytes); the other type is refused."""
+    request = GetTickets(rid=1)
+    assert JSON.decode_client_frame(JSON.encode(request).decode()) == request
+    assert MSGPACK.decode_client_frame(MSGPACK.encode(request)) == request
+    for codec, frame in ((JSON, JSON.encode(request)), (MSGPACK, MSGPACK.encode(request).decode("latin-1"))):
+        with pytest.raises(msgspec.DecodeError) as caught:
+            codec.decode_client_frame(frame)
+        sentence, path = describe_decode_error(caught.value)
+        assert "must be sent in" in sentence and path is None
+
+
+def test_peek_rid_never_raises() -> None:
+    """On the failure path peek_rid answers None for anything, even a str that cannot be encoded."""
+    for codec in (JSON, MSGPACK):
+        for data in ("\udcff", DEEP_JSON, DEEP_MSGPACK, b"\xdf\xff\xff\xff\xff", b"\x00" * 10):
+            assert codec.peek_rid(data) is None
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_mangled_frames_raise_only_decode_errors(codec: Codec) -> None:
+    """Thousands of mangled valid frames (seeded, so reproducible) decode or raise DecodeError, nothing else."""
+    rng = random.Random(7)
+    frames = [codec.encode(message) for message in CLIENT_SAMPLES if not isinstance(message, CreateTicket)]
+    openers = [b"[", b"{", b"\x91", b"\x81\x01"]
+    for _ in range(3000):
+        data = bytearray(rng.choice(frames))
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(data) + 1)
+            match rng.randrange(4):
+                case 0:
+                    data[at:at] = rng.randbytes(rng.randint(1, 8))
+                case 1:
+                    del data[at : at + rng.randint(1, 8)]
+                case 2:
+                    data[at:at] = rng.choice(openers) * rng.randint(1, 1500)
+                case _:
+                    data[at:at] = rng.choice(frames)
+        with contextlib.suppress(msgspec.DecodeError):
+            codec.decode_client(bytes(data))
+
+
+REFUSED_IN_ALL_TEXT = [
+    *map(chr, range(0x00, 0x20)),
+    *map(chr, range(0x7F, 0xA0)),
+    "\u2028",
+    "\u2029",
+    *map(chr, range(0x202A, 0x202F)),
+    *map(chr, range(0x2066, 0x206A)),
+]
+ALLOWED_IN_DESCRIPTIONS = {"\n", "\t"}
+
+
+@pytest.mark.parametrize("character", REFUSED_IN_ALL_TEXT, ids=lambda c: f"U+{ord(c):04X}")
+def test_text_rules_refuse_every_control_and_bidi_override(character: str) -> None:
+    """Titles, names and emails refuse each of these characters; descriptions all but newline and tab."""
+    text = f"a{character}b"
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"type": "CreateTicket", "rid": 1, "title": text}, "$.title"),
+        ({**UPDATE, "version": 1, "title": text}, "$.title"),
+        ({"type": "Login", "rid": 1, "email": f"a{character}@b", "password": "x"}, "$.email"),
+    ]
+    if character not in ALLOWED_IN_DESCRIPTIONS:
+        cases.append(({"type": "CreateTicket", "rid": 1, "title": "t", "description": text}, "$.description"))
+    else:
+        assert JSON.decode_client(
+            msgspec.json.encode({"type": "CreateTicket", "rid": 1, "title": "t", "description": text})
+        )
+    for frame, path in cases:
+        with pytest.raises(msgspec.ValidationError) as caught:
+            JSON.decode_client(msgspec.json.encode(frame))
+        sentence, found = describe_decode_error(caught.value)
+        assert found == path
+        assert "control characters" in sentence and "regex" not in sentence
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert(text, UserName)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[bold red]x[/]", "\u05e9\u05dc\u05d5\u05dd \u200f\u200e\u061c", "caf\u00e9 \u00a0 \u00ad 🖨️ 👩‍💻", "\\x1b[2J"],
+    ids=["markup", "rtl-marks", "latin1-and-emoji", "escaped-backslash"],
+)
+def test_text_rules_accept_everything_else(text: str) -> None:
+    """Markup-like text, right-to-left marks, NBSP, soft hyphen and emoji are ordinary text."""
+    message = JSON.decode_client(
+        msgspec.json.encode({"type": "CreateTicket", "rid": 1, "title": text, "description": text})
+    )
+    assert isinstance(message, CreateTicket)
+    assert (message.title, message.description) == (text, text)
+    assert msgspec.convert(text, UserName) == text
+
+
+def test_a_final_newline_is_refused_in_one_line_text() -> None:
+    """The patterns end at the end of the string, not before a final newline as Python's `$` would."""
+    with pytest.raises(msgspec.ValidationError):
+        JSON.decode_client(b'{"type": "CreateTicket", "rid": 1, "title": "t\\n"}')
+    with pytest.raises(msgspec.ValidationError):
+        JSON.decode_client(b'{"type": "Login", "rid": 1, "email": "a@b\\n", "password": "x"}')
+
+
+def test_schema_shows_the_text_rules() -> None:
+    """/schema.json carries each text rule as a pattern, so other clients can check the same."""
+    definitions = json_schema()["$defs"]
+    assert definitions["CreateTicket"]["properties"]["title"]["pattern"] == ONE_LINE_TEXT
+    assert definitions["CreateTicket"]["properties"]["description"]["pattern"] == MULTILINE_TEXT
+
+
+@pytest.mark.parametrize(
+    ("frame", "path"),
+    [
+        ({"type": "A" * 5000, "rid": 1}, "$.type"),
+        ({"type": "GetTickets", "rid": 1, "k" * 5000: 1}, None),
+        ({"type": "CreateTicket", "rid": 1, "title": "t", "status": "s" * 5000}, "$.status"),
+    ],
+    ids=["long type", "long unknown field", "long enum value"],
+)
+def test_sentences_stay_short_when_msgspec_quotes_the_frame(frame: dict[str, Any], path: str | None) -> None:
+    """A refused value quoted back in the sentence is cut, so a huge frame does not earn a huge reply."""
+    with pytest.raises(msgspec.ValidationError) as caught:
+        JSON.decode_client(msgspec.json.encode(frame))
+    sentence, found = describe_decode_error(caught.value)
+    assert found == path
+    assert len(sentence) < 260 and sentence.endswith("….")
 
 
 def test_server_decoder_refuses_client_messages() -> None:

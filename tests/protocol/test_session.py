@@ -17,6 +17,7 @@ from protocol.errors import (
     RateLimited,
     ServerError,
     Unauthorized,
+    Unavailable,
     error_from_reply,
 )
 from protocol.messages import RID_MAX, Ack, AllTickets, Error, ErrorCode, Users
@@ -32,6 +33,7 @@ EXPECTED_CLASS = {
     ErrorCode.NOT_LOCK_HOLDER: NotLockHolder,
     ErrorCode.CONFLICT: Conflict,
     ErrorCode.RATE_LIMITED: RateLimited,
+    ErrorCode.UNAVAILABLE: Unavailable,
     ErrorCode.INTERNAL: InternalServerError,
 }
 

@@ -6,12 +6,13 @@ import asyncio
 import re
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from lesbillets_server.cli import app
+from lesbillets_server.cli import _run, app
 from protocol.messages import AllTickets, CloseCode, GetTickets, Login, Welcome
 from tests.server.wire import wire
 from tests.support import ServerHarness
@@ -56,11 +57,23 @@ def test_user_lifecycle(tmp_path: Path) -> None:
     [
         (["user", "add", "not-an-email", "--name", "X", "--password-stdin"], "pw\n", "is not an email address"),
         (["user", "add", "a@example.com", "--name", " ", "--password-stdin"], "pw\n", "name must be"),
+        (["user", "add", "a@example.com", "--name", "Eve\x1b[2J", "--password-stdin"], "pw\n", "name must be"),
+        (["user", "add", "a@example.com", "--name", "Eve\u202eevE", "--password-stdin"], "pw\n", "name must be"),
+        (["user", "add", "a\x07@example.com", "--name", "A", "--password-stdin"], "pw\n", "is not an email address"),
         (["user", "add", "a@example.com", "--name", "A", "--password-stdin"], "\n", "must not be empty"),
         (["user", "passwd", "ghost@example.com", "--password-stdin"], "pw\n", "No user has the email"),
         (["user", "disable", "ghost@example.com"], None, "No user has the email"),
     ],
-    ids=["bad email", "blank name", "empty password", "passwd unknown", "disable unknown"],
+    ids=[
+        "bad email",
+        "blank name",
+        "escape in name",
+        "bidi override in name",
+        "bell in email",
+        "empty password",
+        "passwd unknown",
+        "disable unknown",
+    ],
 )
 def test_user_command_errors(tmp_path: Path, args: list[str], stdin: str | None, message: str) -> None:
     """Bad input to a user command exits 1 with a sentence, never a traceback."""
@@ -137,3 +150,16 @@ async def test_serve_reports_busy_port(tmp_path: Path, server: ServerHarness) ->
     assert process.returncode == 1
     assert b"Cannot listen on" in err
     assert b"Traceback" not in err
+
+
+def test_run_without_uvloop_chains_no_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without uvloop, an error inside the server carries no "No module named 'uvloop'" in its traceback."""
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # what `import uvloop` meets when the extra is not installed
+
+    async def main() -> None:
+        raise RuntimeError("the server failed")
+
+    with pytest.raises(RuntimeError) as raised:
+        _run(main())
+    assert raised.value.__context__ is None
+    assert "ModuleNotFoundError" not in "".join(traceback.format_exception(raised.value))

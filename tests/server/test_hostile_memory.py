@@ -147,7 +147,7 @@ async def test_non_reader_asking_forty_times_pins_one_shared_copy(server_factory
     server = await _big_table(server_factory, 8000)  # ~4 MB: more than the kernel takes for a non-reader
     async with _non_reader(server) as hostile, wire(server.url, login=ALICE, max_size=None) as honest:
         for _ in range(40):
-            await hostile.ws.send(JSON.encode(GetTickets(rid=hostile.rid())))
+            await hostile.send(GetTickets(rid=hostile.rid()))
         first = await honest.expect(GetTickets(rid=honest.rid()), AllTickets)
         await honest.expect(GetUsers(rid=honest.rid()), Users)  # others are served meanwhile
         held = _server_side(server, hostile)
@@ -174,19 +174,19 @@ async def test_same_seq_shares_an_encoding_and_max_snapshots_bounds_them(server_
         _non_reader(server, BOB) as second,
         _non_reader(server, ALICE) as third,
     ):
-        await first.ws.send(JSON.encode(GetTickets(rid=first.rid())))
-        await second.ws.send(JSON.encode(GetTickets(rid=second.rid())))
+        await first.send(GetTickets(rid=first.rid()))
+        await second.send(GetTickets(rid=second.rid()))
         await _until(lambda: _streaming(_server_side(server, first)) and _streaming(_server_side(server, second)))
         assert len(snapshots) == 1
 
         await create(writer, "a new seq")
-        await third.ws.send(JSON.encode(GetTickets(rid=third.rid())))
+        await third.send(GetTickets(rid=third.rid()))
         await _until(lambda: _streaming(_server_side(server, third)))
         assert len(snapshots) == 2
 
         await create(writer, "yet another seq")
         async with _non_reader(server, ADMIN) as fourth:
-            await fourth.ws.send(JSON.encode(GetTickets(rid=fourth.rid())))
+            await fourth.send(GetTickets(rid=fourth.rid()))
             await _until(lambda: snapshots.waiting == 1)
             assert len(snapshots) == 2 and not _streaming(_server_side(server, fourth))
             third.ws.transport.abort()  # its encoding is freed: the waiting request goes ahead
@@ -199,7 +199,7 @@ async def test_laggard_in_the_middle_of_a_snapshot_still_gets_4000(server_factor
     """Events piling up behind a snapshot the client does not read drop it with 4000, cutting the snapshot short."""
     server = await _big_table(server_factory, 8000, backlog_bytes=64 * 1024, rate_per_s=10_000, rate_burst=10_000)
     async with wire(server.url, login=ALICE) as alice, _non_reader(server) as laggard:
-        await laggard.ws.send(JSON.encode(GetTickets(rid=laggard.rid())))
+        await laggard.send(GetTickets(rid=laggard.rid()))
         await _until(lambda: _streaming(_server_side(server, laggard)))
         tid = uuid.UUID(int=1)
         await alice.expect(LockTicket(rid=alice.rid(), ticket_id=tid), Ack)

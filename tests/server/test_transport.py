@@ -78,7 +78,7 @@ async def test_subprotocol_negotiation(server: ServerHarness, offered: list[str]
     async with connect(server.url, subprotocols=offered or None) as ws:  # type: ignore[arg-type]
         assert ws.subprotocol == chosen
         codec = MSGPACK if chosen == "lesbillets.msgpack" else JSON
-        await ws.send(codec.encode(GetTickets(rid=1)))
+        await ws.send(codec.encode(GetTickets(rid=1)), text=codec.text)
         reply = codec.decode_server(await ws.recv())
         assert isinstance(reply, Error)
         assert reply.code is ErrorCode.UNAUTHORIZED
@@ -96,7 +96,7 @@ async def test_oversized_frame_closes_1009(server_factory: ServerFactory) -> Non
     """A frame over --max-message closes the connection with 1009 and changes nothing."""
     server = await server_factory(max_message=4096)
     async with wire(server.url, login=ALICE) as alice:
-        await alice.ws.send(JSON.encode(CreateTicket(rid=1, title="t", description="x" * 5000)))
+        await alice.send(CreateTicket(rid=1, title="t", description="x" * 5000))
         code, _ = await alice.closed()
         assert code == CloseCode.MESSAGE_TOO_BIG
     async with wire(server.url, login=BOB) as bob:
@@ -108,9 +108,9 @@ async def test_flood_is_rate_limited_then_closed(server_factory: ServerFactory) 
     """Past the burst requests get `rate_limited`; a client that keeps going is closed with 1008."""
     server = await server_factory(rate_per_s=1, rate_burst=5)
     async with wire(server.url) as peer:
-        frames = [JSON.encode(GetTickets(rid=n)) for n in range(1, 13)]
+        frames = [GetTickets(rid=n) for n in range(1, 13)]
         for frame in frames:  # pipelined: the server sees them as one burst
-            await peer.ws.send(frame)
+            await peer.send(frame)
         replies = []
         with contextlib.suppress(ConnectionClosed):  # the 11th request is never answered: the connection closes
             for _ in frames:
@@ -211,7 +211,7 @@ async def test_big_snapshot_is_not_mistaken_for_a_laggard(server_factory: Server
             await create(alice, f"t{n}", description="x" * 20_000)
             await reader.next_event()  # keep up, as a healthy client does
         reader.ws.transport.pause_reading()
-        await reader.ws.send(JSON.encode(GetTickets(rid=reader.rid())))
+        await reader.send(GetTickets(rid=reader.rid()))
         tid = await create(alice, "during the download")
         await alice.expect(LockTicket(rid=alice.rid(), ticket_id=tid), Ack)
         assert len(server.service.broadcaster) == 2, "the reader was dropped while fetching its snapshot"

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from websockets.asyncio.client import ClientConnection, connect
 
 from protocol.codec import JSON, Codec
-from protocol.messages import Event, Reply, Request, ServerMessage, Welcome
+from protocol.messages import Event, Reply, Request, ServerMessage, SessionEnded, Welcome
 from tests.support import Agent
 
 TIMEOUT = 5.0
@@ -28,6 +28,7 @@ class Wire:
         self.ws = ws
         self.codec = codec
         self.events: deque[Event] = deque()
+        self.notices: deque[SessionEnded] = deque()
         self._rids = itertools.count(1)
 
     def rid(self) -> int:
@@ -38,20 +39,27 @@ class Wire:
             return self.codec.decode_server(await self.ws.recv())
 
     async def send_raw(self, frame: str | bytes) -> Reply:
-        """Send any frame and return the next reply (events on the way are kept)."""
+        """Send any frame (``str`` as a text frame, ``bytes`` as binary) and return the next reply (events are kept)."""
         await self.ws.send(frame)
         return await self.next_reply()
+
+    async def send(self, message: Request) -> None:
+        """Send a request in its encoding's frame type (text for JSON), without waiting for the reply."""
+        await self.ws.send(self.codec.encode(message), text=self.codec.text)
 
     async def next_reply(self) -> Reply:
         while True:
             message = await self._receive()
             if isinstance(message, Event):
                 self.events.append(message)
+            elif isinstance(message, SessionEnded):
+                self.notices.append(message)
             else:
                 return message
 
     async def request(self, message: Request) -> Reply:
-        reply = await self.send_raw(self.codec.encode(message))
+        await self.send(message)
+        reply = await self.next_reply()
         assert reply.rid == message.rid, f"reply {reply!r} to rid {message.rid}"
         return reply
 
@@ -66,6 +74,17 @@ class Wire:
         message = await self._receive()
         assert isinstance(message, Event), f"expected an event, got {message!r}"
         return message
+
+    async def next_notice(self) -> SessionEnded:
+        """The next `SessionEnded`; events on the way are kept, a reply is a failure."""
+        while not self.notices:
+            message = await self._receive()
+            if isinstance(message, Event):
+                self.events.append(message)
+            else:
+                assert isinstance(message, SessionEnded), f"expected a notice, got {message!r}"
+                self.notices.append(message)
+        return self.notices.popleft()
 
     async def login(self, agent: Agent) -> Welcome:
         from protocol.messages import Login

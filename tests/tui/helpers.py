@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from rich.console import Console
+from textual._compositor import LayoutUpdate
 from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
@@ -89,3 +92,17 @@ def screen_lines(app: LesBilletsApp) -> list[str]:
 def row_text(app: LesBilletsApp, title: str) -> str:
     """The rendered line of the row whose title starts with ``title`` ("" when it is not in view)."""
     return next((line for line in screen_lines(app)[1:] if f" {title}" in line), "")
+
+
+def terminal_output(app: LesBilletsApp) -> tuple[str, str]:
+    """The whole screen as the terminal would get it: (its text, the raw bytes with escape sequences).
+
+    Built the way Textual's own screenshot is (the screen's compositor, every screen in view), so it holds
+    exactly the characters a real terminal would be sent.
+    """
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    assert isinstance(update, LayoutUpdate)
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system="truecolor")
+    text = "\n".join("".join(strip.text for strip in line) for line in update.strips)
+    return text, update.render_segments(console)

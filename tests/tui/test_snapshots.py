@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from lesbillets_tui.app import LesBilletsApp
 from lesbillets_tui.messages import SessionOpened, SnapshotReceived, UsersReceived
 from lesbillets_tui.screens.editor import EditorScreen
 from lesbillets_tui.screens.tickets import TicketsScreen
-from protocol.messages import AllTickets, Lock, Priority, Status, Welcome
+from protocol.messages import AllTickets, Lock, Priority, Role, Status, User, Welcome
 from tests.tui.factory import ADMIN, BOB, ME, T0, USERS, make_ticket
 
 SIZE = (120, 36)
@@ -122,6 +123,34 @@ def test_help(snap_compare: SnapCompare) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await show_table(pilot)
         await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(offline_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_hostile_text_is_shown_literally(snap_compare: SnapCompare) -> None:
+    """Markup shows as text and stored control characters as symbols: table, preview, lock holder, names."""
+    eve = User(id=uuid.UUID(int=9), email="eve@example.com", name="[reverse]Eve[/] \x1b]0;owned\x07", role=Role.AGENT)
+    hostile = [
+        make_ticket(
+            350,
+            title="[bold red]pwned[/] \x1b[2J\x07\u202eevil",
+            description="first line\x1b]0;owned\x07\n\tsecond line \x00 \x9b6n [b]not bold[/b]",
+            priority=Priority.URGENT,
+            assignee=eve.id,
+            created_by=eve.id,
+            lock=Lock(user_id=eve.id, user_name=eve.name, expires_at=NOW + timedelta(seconds=90)),
+        ),
+        make_ticket(340, title="[bold red]urgent[/] [link=https://example.com]click[/link] $accent", created_by=eve.id),
+    ]
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await show_table(pilot)
+        app = pilot.app
+        app.post_message(UsersReceived([*USERS, eve]))
+        app.post_message(SnapshotReceived(AllTickets(rid=3, seq=41, tickets=[*hostile, *tickets()])))
+        await pilot.pause()
+        await pilot.press("g")
         await pilot.pause()
 
     assert snap_compare(offline_app(), terminal_size=SIZE, run_before=run_before)
