@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import ipaddress
 import logging
 import resource
 from collections import Counter
@@ -25,6 +24,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from lesbillets_server.http import unavailable
+from lesbillets_server.ratelimit import address_key
 
 log = logging.getLogger(__name__)
 
@@ -118,21 +118,6 @@ class ConnectionLimiter:
             self.refusing -= 1
 
 
-def address_key(peername: Any) -> str:
-    """What the per-address cap counts by: the IPv4 address, or the IPv6 /64 (one host's usual allocation)."""
-    if not isinstance(peername, tuple) or not peername:
-        return "local"  # a Unix socket
-    try:
-        address = ipaddress.ip_address(peername[0])
-    except ValueError:
-        return str(peername[0])
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
-
-
 class LimitedConnection(ServerConnection):
     """A `ServerConnection` counted by `limiter` (set on the subclass `serve` is given: see app.py)."""
 
@@ -143,7 +128,7 @@ class LimitedConnection(ServerConnection):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        self.address = address_key(transport.get_extra_info("peername"))
+        self.address = address_key(transport.get_extra_info("peername"))  # as failed logins are counted
         self.admission, self.refusal = self.limiter.opened(self.address)
         if self.admission is Admission.ACCEPT:
             return
