@@ -13,16 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from websockets.asyncio.server import ServerConnection
-
 from lesbillets_server.outbox import Outbox
 
 
 def _per_frame_writes() -> None:
-    def plain(self: Outbox) -> type[ServerConnection]:
-        return ServerConnection
-
-    Outbox.connection_class = plain  # type: ignore[method-assign]
+    Outbox.combine_writes = False
 
 
 EXPERIMENTS: Final[dict[str, Callable[[], None]]] = {"per-frame-writes": _per_frame_writes}

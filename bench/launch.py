@@ -92,6 +92,10 @@ async def _project(args: argparse.Namespace) -> None:
         max_locks=1000,
         rate_per_s=1e9,
         rate_burst=1_000_000_000,
+        create_rate_per_s=1e9,
+        create_burst=1_000_000_000,
+        max_connections=10_000,  # well above the largest fan-out
+        max_connections_per_ip=1_000_000,  # every bench client comes from 127.0.0.1
         synchronous=args.synchronous,
     )
 

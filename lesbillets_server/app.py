@@ -15,6 +15,7 @@ from importlib import metadata
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import NegotiationError
+from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from lesbillets_server.auth import Authenticator
@@ -23,13 +24,24 @@ from lesbillets_server.checkpool import CheckPool
 from lesbillets_server.config import MEMORY_DB, ServerConfig
 from lesbillets_server.connection import ConnectionHandler
 from lesbillets_server.dispatch import Dispatcher
+from lesbillets_server.health import WriteHealth
 from lesbillets_server.http import process_request
+from lesbillets_server.limits import (
+    AcceptErrorLog,
+    ConnectionLimiter,
+    LimitedConnection,
+    connection_cap,
+    raise_open_file_limit,
+    refuse_over_cap,
+)
 from lesbillets_server.metrics import Metrics
-from lesbillets_server.outbox import Outbox
+from lesbillets_server.outbox import Outbox, OutboxConnection
 from lesbillets_server.ownership import claim
+from lesbillets_server.quota import CreationQuota
 from lesbillets_server.ratelimit import LoginThrottle
 from lesbillets_server.service import Clock, TicketService, utc_now
 from lesbillets_server.sessions import SessionWatch
+from lesbillets_server.snapshots import Snapshots
 from lesbillets_server.storage import Store, is_postgres_url, open_store
 from protocol.codec import SUBPROTOCOLS
 
@@ -59,6 +71,8 @@ class RunningServer:
     """The settings in force; `port` is the one actually bound."""
     service: TicketService
     server: Server
+    snapshots: Snapshots
+    limiter: ConnectionLimiter
 
     @property
     def url(self) -> str:
@@ -71,9 +85,14 @@ class RunningServer:
 
 
 def _frame_safe_logger() -> logging.Logger:
-    """websockets logs whole frames at DEBUG, and a Login frame holds a password: never go below INFO."""
+    """websockets' logger, kept from logging frames and, below `--log-level debug`, connections.
+
+    It logs whole frames at DEBUG, and a Login frame holds a password: never below INFO. It logs every connection
+    opened and closed at INFO, which lets a flood of connections flood the log: only at `--log-level debug`.
+    """
     logger = logging.getLogger("lesbillets_server.websockets")
-    logger.setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    root = logging.getLogger().getEffectiveLevel()
+    logger.setLevel(logging.INFO if root <= logging.DEBUG else max(logging.WARNING, root))
     return logger
 
 
@@ -111,14 +130,24 @@ async def run_server(
 async def _serving(
     config: ServerConfig, clock: Clock, prepare: Callable[[Store], Awaitable[object]] | None
 ) -> AsyncIterator[RunningServer]:
+    accept_errors = AcceptErrorLog(asyncio.get_running_loop())
     store = await open_store(config.db, synchronous=config.synchronous, busy_timeout_s=config.busy_timeout_s)
     try:
         await store.probe(report=False)  # a database it cannot write stops the server here, not every login later
         if prepare is not None:
             await prepare(store)
         broadcaster = LocalBroadcaster()
-        outbox = Outbox(backlog_bytes=config.backlog_bytes, on_laggard=broadcaster.drop)
         metrics = Metrics()
+
+        def drop_laggard(connection: ServerConnection, owed: int) -> None:
+            metrics.laggards_dropped.inc()
+            broadcaster.drop(connection, owed)
+
+        outbox = Outbox(backlog_bytes=config.backlog_bytes, on_laggard=drop_laggard)
+        snapshots = Snapshots(outbox, max_snapshots=config.max_snapshots)
+        limiter = ConnectionLimiter(
+            max_total=_connection_cap(config.max_connections), max_per_address=config.max_connections_per_ip
+        )
         service = await TicketService.open(store, broadcaster, config, metrics, clock)
         auth = Authenticator(
             store,
@@ -131,9 +160,23 @@ async def _serving(
             pool=CheckPool(workers=config.login_workers, queue=config.login_queue, reserved=config.login_queue),
         )
         dispatcher = Dispatcher(
-            service, auth, broadcaster, lock_ttl_s=config.lock_ttl_s, server_version=server_version()
+            service,
+            auth,
+            broadcaster,
+            snapshots,
+            CreationQuota(rate_per_s=config.create_rate_per_s, burst=config.create_burst),
+            lock_ttl_s=config.lock_ttl_s,
+            server_version=server_version(),
         )
-        handler = ConnectionHandler(dispatcher, outbox, rate_per_s=config.rate_per_s, rate_burst=config.rate_burst)
+        handler = ConnectionHandler(
+            dispatcher,
+            snapshots,
+            rate_per_s=config.rate_per_s,
+            rate_burst=config.rate_burst,
+            login_timeout_s=config.login_timeout_s,
+        )
+
+        accept_errors.install()
         async with serve(
             handler,
             config.host,
@@ -142,13 +185,15 @@ async def _serving(
             select_subprotocol=select_subprotocol,
             compression=None,  # events are small and encoded once for every client
             max_size=config.max_message,
-            process_request=functools.partial(process_request, health=store.health, metrics=metrics),
+            process_request=functools.partial(_process_request, health=store.health, metrics=metrics),
             ssl=_ssl_context(config),
             logger=_frame_safe_logger(),
-            create_connection=outbox.connection_class(),
+            create_connection=_connection_class(outbox, limiter),
         ) as server:
             port = next(iter(server.sockets)).getsockname()[1]
-            running = RunningServer(config=replace(config, port=port), service=service, server=server)
+            running = RunningServer(
+                config=replace(config, port=port), service=service, server=server, snapshots=snapshots, limiter=limiter
+            )
             watch = SessionWatch(store, dispatcher, service.now)
             upkeep = [
                 asyncio.create_task(service.maintain()),
@@ -162,12 +207,43 @@ async def _serving(
                 for task in upkeep:
                     task.cancel()
                 await asyncio.gather(*upkeep, return_exceptions=True)
+                snapshots.stop()
                 server.close(close_connections=True)
                 await server.wait_closed()
                 await service.stop()
                 auth.close()
     finally:
+        accept_errors.uninstall()
         await store.close()
+
+
+def _connection_class(outbox: Outbox, limiter: ConnectionLimiter) -> type[ServerConnection]:
+    class Connection(OutboxConnection, LimitedConnection):
+        """Writes through the outbox; counted by the limiter."""
+
+    Connection.outbox = outbox
+    Connection.limiter = limiter
+    return Connection
+
+
+def _process_request(
+    connection: ServerConnection, request: Request, *, health: WriteHealth, metrics: Metrics
+) -> Response | None:
+    refusal = refuse_over_cap(connection, request)
+    return refusal if refusal is not None else process_request(connection, request, health=health, metrics=metrics)
+
+
+def _connection_cap(max_connections: int) -> int:
+    open_files = raise_open_file_limit()
+    cap = connection_cap(max_connections, open_files)
+    if cap < max_connections:
+        log.warning(
+            "--max-connections %d does not fit in the open-file limit of %d: taking at most %d",
+            max_connections,
+            open_files,
+            cap,
+        )
+    return cap
 
 
 async def serve_until_signalled(

@@ -6,7 +6,7 @@ this process. It frames the event into each connection's outgoing buffer without
 waiting (the `Outbox` writes them at the end of the loop iteration), so one event
 costs one encode per wire encoding plus one frame per connection, and a slow
 reader never makes others wait. A connection that owes more than the backlog
-limit is dropped with close code 4000: it must reconnect and resync.
+limit is dropped with close code 4000 (see `Outbox`): it must reconnect and resync.
 """
 
 from __future__ import annotations
@@ -53,12 +53,12 @@ class LocalBroadcaster:
             if connections:
                 broadcast(connections, codec.encode(event), text=codec.text)
 
-    def drop(self, connection: ServerConnection) -> None:
-        """Stop sending to a connection that fell too far behind and close it with 4000 (resync)."""
-        if connection not in self._codec_of:
-            return
+    def drop(self, connection: ServerConnection, unsent: int) -> None:
+        """Stop sending to a connection that fell too far behind and close it with 4000 (resync).
+
+        The `Outbox` has already dropped what it owed, so the close frame leaves next.
+        """
         self.unsubscribe(connection)
-        unsent = connection.transport.get_write_buffer_size()
         log.warning("dropping %s: %d bytes unsent, past the backlog limit", connection.id, unsent)
         task = asyncio.get_running_loop().create_task(
             connection.close(CloseCode.RESYNC, "too far behind; reconnect and resync")

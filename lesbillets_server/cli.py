@@ -106,6 +106,25 @@ def serve(
         int,
         typer.Option(envvar="LESBILLETS_LOGIN_QUEUE", min=0, help="Logins waiting for a check before rate_limited."),
     ] = _DEFAULTS.login_queue,
+    create_rate: Annotated[
+        float, typer.Option(envvar="LESBILLETS_CREATE_RATE", min=0.01, help="New tickets per second per user.")
+    ] = _DEFAULTS.create_rate_per_s,
+    create_burst: Annotated[
+        int, typer.Option(envvar="LESBILLETS_CREATE_BURST", min=1, help="New tickets at once per user.")
+    ] = _DEFAULTS.create_burst,
+    max_snapshots: Annotated[
+        int, typer.Option(envvar="LESBILLETS_MAX_SNAPSHOTS", min=1, help="Snapshots encoded or sent at once.")
+    ] = _DEFAULTS.max_snapshots,
+    max_connections: Annotated[
+        int, typer.Option(envvar="LESBILLETS_MAX_CONNECTIONS", min=1, help="Open connections (then HTTP 503).")
+    ] = _DEFAULTS.max_connections,
+    max_connections_per_ip: Annotated[
+        int,
+        typer.Option(envvar="LESBILLETS_MAX_CONNECTIONS_PER_IP", min=1, help="Open connections per address."),
+    ] = _DEFAULTS.max_connections_per_ip,
+    login_timeout: Annotated[
+        float, typer.Option(envvar="LESBILLETS_LOGIN_TIMEOUT", min=0.1, help="Seconds to log in (then 4001).")
+    ] = _DEFAULTS.login_timeout_s,
     synchronous: Annotated[
         Synchronous,
         typer.Option(
@@ -144,6 +163,12 @@ def serve(
         login_account_limit=login_account_limit,
         login_workers=login_workers,
         login_queue=login_queue,
+        create_rate_per_s=create_rate,
+        create_burst=create_burst,
+        max_snapshots=max_snapshots,
+        max_connections=max_connections,
+        max_connections_per_ip=max_connections_per_ip,
+        login_timeout_s=login_timeout,
         synchronous=synchronous.value,
         certfile=certfile,
         keyfile=keyfile,

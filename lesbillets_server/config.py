@@ -33,7 +33,19 @@ class ServerConfig:
     rate_burst: int = 200
     """Requests a connection may send at once before `rate_limited`; as many refusals again close it (1008)."""
     backlog_bytes: int = 4 * 1024 * 1024
-    """Unsent bytes a connection may owe before it is closed with 4000 (resync)."""
+    """Unsent bytes a connection may owe before it is closed with 4000 (resync); a snapshot being sent is exempt."""
+    max_snapshots: int = 4
+    """Snapshots (one `seq` in one encoding) encoded or sent at once; a `GetTickets` needing another waits."""
+    create_rate_per_s: float = 5.0
+    """Tickets one user may create per second, sustained, across all their connections."""
+    create_burst: int = 50
+    """Tickets one user may create at once before `rate_limited`."""
+    max_connections: int = 2000
+    """Open connections (logged in or not); more handshakes get HTTP 503. Kept below the open-file limit."""
+    max_connections_per_ip: int = 100
+    """Open connections from one IPv4 address or IPv6 /64; more handshakes get HTTP 503."""
+    login_timeout_s: float = 10.0
+    """Seconds after the handshake to log in (and after a logout to log in again), else close 4001."""
     session_ttl_s: float = 30 * 24 * 3600.0
     log_retention_days: float = 30.0
     """How long the event log keeps an event: a client away longer resumes from a snapshot; history is cut too."""

@@ -12,40 +12,66 @@ from websockets.exceptions import ConnectionClosed
 
 from lesbillets_server.dispatch import Dispatcher, Peer
 from lesbillets_server.errors import Rejected
-from lesbillets_server.outbox import Outbox
 from lesbillets_server.ratelimit import TokenBucket, Verdict
+from lesbillets_server.snapshots import Snapshots
 from protocol.codec import codec_for, describe_decode_error
-from protocol.messages import CloseCode, Error, ErrorCode, Reply
+from protocol.messages import AllTickets, CloseCode, Error, ErrorCode, Reply
 
 log = logging.getLogger(__name__)
 
 
 class ConnectionHandler:
-    def __init__(self, dispatcher: Dispatcher, outbox: Outbox, *, rate_per_s: float, rate_burst: int) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        snapshots: Snapshots,
+        *,
+        rate_per_s: float,
+        rate_burst: int,
+        login_timeout_s: float,
+    ) -> None:
         self.dispatcher = dispatcher
-        self.outbox = outbox
+        self.snapshots = snapshots
         self._rate_per_s = rate_per_s
         self._rate_burst = rate_burst
+        self._login_timeout_s = login_timeout_s
 
     async def __call__(self, ws: ServerConnection) -> None:
         peer = Peer(ws=ws, codec=codec_for(ws.subprotocol))
         loop = asyncio.get_running_loop()
         bucket = TokenBucket(self._rate_per_s, self._rate_burst, loop.time())
+        logged_out_since: float | None = loop.time()
         try:
-            async for frame in ws:
+            while True:
+                if peer.session is not None:
+                    logged_out_since = None
+                elif logged_out_since is None:
+                    logged_out_since = loop.time()
+                try:
+                    async with asyncio.timeout_at(
+                        None if logged_out_since is None else logged_out_since + self._login_timeout_s
+                    ):
+                        frame = await ws.recv()
+                except TimeoutError:
+                    log.debug("closing %s: not logged in within %g s", ws.id, self._login_timeout_s)
+                    await ws.close(CloseCode.LOGIN_TIMEOUT, f"log in within {self._login_timeout_s:g} s")
+                    break
                 verdict = bucket.take(loop.time())
                 if verdict is Verdict.CLOSE:
                     log.warning("closing %s: kept flooding after rate_limited", ws.id)
                     await ws.close(CloseCode.POLICY_VIOLATION, "too many requests")
                     break
-                reply = peer.codec.encode(await self._reply_to(peer, frame, verdict))
-                self.outbox.reply_queued(ws, len(reply))
+                reply = await self._reply_to(peer, frame, verdict)
                 after, peer.after_reply = peer.after_reply, None
-                if after is None:
-                    await ws.send(reply, text=peer.codec.text)
-                else:  # frame the reply now, so that what `after` frames (a Welcome's replay) follows it
-                    broadcast([ws], reply, text=peer.codec.text)
-                    self.outbox.reply_queued(ws, after())
+                if isinstance(reply, AllTickets):
+                    # queued in the loop iteration its snapshot was taken in, so events keep their order around it
+                    self.snapshots.send(ws, peer.codec, reply)
+                elif after is not None:
+                    # frame the reply now, so that what `after` frames (a Welcome's replay) follows it
+                    broadcast([ws], peer.codec.encode(reply), text=peer.codec.text)
+                    after()
+                else:
+                    await ws.send(peer.codec.encode(reply), text=peer.codec.text)
         except ConnectionClosed:
             pass
         except _HandlerFailed as failed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,14 +12,15 @@ from lesbillets_server.auth import Authenticator, Session
 from lesbillets_server.board import Actor
 from lesbillets_server.broadcast import Broadcaster
 from lesbillets_server.errors import Rejected
+from lesbillets_server.quota import CreationQuota
 from lesbillets_server.ratelimit import address_key
 from lesbillets_server.service import TicketService
+from lesbillets_server.snapshots import Snapshots
 from lesbillets_server.storage.records import LoggedEvent
 from protocol.codec import Codec
 from protocol.messages import (
     UNSET,
     Ack,
-    AllTickets,
     ClientMessage,
     CreateTicket,
     ErrorCode,
@@ -42,8 +44,9 @@ from protocol.messages import (
 
 MAX_REPLAY = 10_000
 """Past this many missed events a resuming client is told to fetch a snapshot: it is cheaper than the replay."""
-MAX_REPLAY_BYTES = 8 * 1024 * 1024
-"""Likewise past this many bytes of replay (what a slow reader's resume may pin before it gets a snapshot)."""
+MAX_REPLAY_BYTES = 2 * 1024 * 1024
+"""Likewise past this many bytes: a replay counts against the backlog limit like live events (4 MiB by default),
+and a snapshot is streamed as the client reads."""
 _ENDED: dict[SessionEndReason, str] = {
     SessionEndReason.LOGGED_OUT: "This session was logged out on another connection; log in again.",
     SessionEndReason.EXPIRED: "This session has expired; log in again.",
@@ -59,9 +62,8 @@ class Peer:
     ws: ServerConnection
     codec: Codec
     session: Session | None = None
-    after_reply: Callable[[], int] | None = None
-    """Runs right after the reply is framed, with no `await` between (a Welcome's replay and subscription);
-    returns the bytes it framed."""
+    after_reply: Callable[[], None] | None = None
+    """Runs right after the reply is framed, with no `await` between (a Welcome's replay and subscription)."""
 
 
 class Dispatcher:
@@ -70,6 +72,8 @@ class Dispatcher:
         service: TicketService,
         auth: Authenticator,
         broadcaster: Broadcaster,
+        snapshots: Snapshots,
+        creation_quota: CreationQuota,
         *,
         lock_ttl_s: float,
         server_version: str,
@@ -77,6 +81,8 @@ class Dispatcher:
         self.service = service
         self.auth = auth
         self.broadcaster = broadcaster
+        self.snapshots = snapshots
+        self.creation_quota = creation_quota
         self._lock_ttl_s = lock_ttl_s
         self._server_version = server_version
         self._peers: dict[str, set[Peer]] = {}
@@ -99,13 +105,13 @@ class Dispatcher:
                 await self.end_session(actor.session_id, SessionEndReason.LOGGED_OUT, answered=peer)
                 return Ack(rid=rid)
             case GetTickets(rid=rid):
-                seq, tickets = service.snapshot()
-                return AllTickets(rid=rid, seq=seq, tickets=tickets)
+                return await self.snapshots.take(peer.ws, peer.codec, rid, service.snapshot)
             case GetUsers(rid=rid):
                 return Users(rid=rid, users=await service.users())
             case GetHistory(rid=rid, ticket_id=ticket_id):
                 return History(rid=rid, ticket_id=ticket_id, entries=await service.history(ticket_id))
             case CreateTicket(rid=rid):
+                self._count_creation(actor)
                 return Ack(rid=rid, ticket=await service.create(message, actor))
             case LockTicket(rid=rid, ticket_id=ticket_id):
                 return Ack(rid=rid, ticket=await service.lock(ticket_id, actor))
@@ -213,15 +219,23 @@ class Dispatcher:
             frames.append(frame)
         return frames
 
-    def _go_live(self, peer: Peer, frames: list[bytes]) -> int:
-        """Frame the replay, then subscribe: nothing can come between them and the live events. Returns the
-        bytes framed (the connection counts them as a reply the client asked for)."""
+    def _go_live(self, peer: Peer, frames: list[bytes]) -> None:
+        """Frame the replay, then subscribe: nothing can come between them and the live events."""
         if peer.session is None:
-            return 0
+            return
         for frame in frames:
             broadcast([peer.ws], frame, text=peer.codec.text)
         self.broadcaster.subscribe(peer.ws, peer.codec)
-        return sum(len(frame) for frame in frames)
+
+    def _count_creation(self, actor: Actor) -> None:
+        quota = self.creation_quota
+        wait_s = quota.take(actor.user.id, time.monotonic())
+        if wait_s:
+            raise Rejected(
+                ErrorCode.RATE_LIMITED,
+                f"Too many new tickets: at most {quota.rate_per_s:g} a second, {quota.burst} at once. "
+                f"Try again in {max(wait_s, 0.1):.1f} s.",
+            )
 
     @staticmethod
     def _actor(peer: Peer) -> Actor:

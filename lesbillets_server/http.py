@@ -55,6 +55,13 @@ def _response(status: int, reason: str, content_type: str, body: bytes) -> Respo
     return Response(status, reason, headers, body)
 
 
+def unavailable(reason: str) -> Response:
+    """HTTP 503 for a websocket handshake the server will not take now; `reason` is a sentence."""
+    response = _response(503, "Service Unavailable", "text/plain; charset=utf-8", f"{reason}\n".encode())
+    response.headers["Retry-After"] = "60"
+    return response
+
+
 def _healthz(health: WriteHealth) -> Response:
     """503 while the latest write (a request's, or the sweeper's probe when idle) failed; it never writes itself."""
     if health.problem is None:

@@ -138,6 +138,8 @@ class CloseCode(enum.IntEnum):
     """The server failed unexpectedly while handling this connection."""
     RESYNC = 4000
     """The client fell too far behind the event stream: reconnect and fetch `AllTickets`."""
+    LOGIN_TIMEOUT = 4001
+    """Not logged in within the server's ``--login-timeout`` of connecting (or of logging out)."""
 
 
 # --- shared records -------------------------------------------------------------

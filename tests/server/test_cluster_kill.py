@@ -42,6 +42,7 @@ class Replica:
     async def start(cls, db: str) -> Replica:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "lesbillets_server", "serve", "--db", db, "--port", "0", "--lock-grace", "60",
+            "--create-rate", "100000", "--create-burst", "100000",  # a load test, not an agent
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         replica = cls(process)

@@ -1,0 +1,28 @@
+"""How fast each user may create tickets: a token bucket per user, sans-I/O.
+
+Per user, not per connection, so opening more connections buys no more tickets. Creating is the one request that
+grows the table for good (locks and updates change what exists), so it gets its own, lower limit on top of the
+per-connection request rate.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+
+class CreationQuota:
+    def __init__(self, *, rate_per_s: float, burst: int) -> None:
+        self.rate_per_s = rate_per_s
+        self.burst = burst
+        self._buckets: dict[uuid.UUID, tuple[float, float]] = {}
+        """User → (tokens, when they were counted)."""
+
+    def take(self, user: uuid.UUID, now: float) -> float:
+        """Count one creation: 0 when allowed, else the seconds until the next one would be (nothing is counted)."""
+        tokens, then = self._buckets.get(user, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - then) * self.rate_per_s)
+        if tokens >= 1.0:
+            self._buckets[user] = (tokens - 1.0, now)
+            return 0.0
+        self._buckets[user] = (tokens, now)
+        return (1.0 - tokens) / self.rate_per_s
