@@ -69,6 +69,7 @@ async def test_changes_from_both_replicas_arrive_in_one_seq_order(replicas: Repl
     """Twenty creations on A and twenty on B, interleaved: every client sees seq 1..40 with no gap, alike."""
     a, b = await replicas(2)
     async with wire(a.url, login=ALICE) as alice, wire(b.url, login=BOB) as bob:
+
         async def twenty(peer: Wire, prefix: str) -> None:
             for n in range(20):
                 await create(peer, f"{prefix}{n}")
