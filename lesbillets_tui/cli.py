@@ -1,6 +1,7 @@
 """`lesbillets`: the terminal app's command line.
 
-    lesbillets [URL] [--user EMAIL]     open the app (the last server used when URL is left out)
+    lesbillets [URL] [--user EMAIL]     open the app (the last server used when URL is left out); URL may list
+                                        several servers of one helpdesk, comma-separated, to fail over between
     lesbillets logout [URL]             forget the remembered session (every one when URL is left out)
 
 Set LESBILLETS_PASSWORD to log in without typing the password (the demo launcher does); it is never printed.
@@ -44,7 +45,10 @@ app = typer.Typer(
 @app.command(DEFAULT_COMMAND)
 def open_app(
     url: Annotated[
-        str | None, typer.Argument(help="Server address, like ws://127.0.0.1:8765 (default: the last one used).")
+        str | None,
+        typer.Argument(
+            help="Server address, like ws://127.0.0.1:8765, or several comma-separated (default: the last one used)."
+        ),
     ] = None,
     user: Annotated[str | None, typer.Option("--user", "-u", help="Email to log in with.")] = None,
     password: Annotated[

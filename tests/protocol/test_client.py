@@ -376,7 +376,7 @@ async def test_a_client_fails_over_to_the_next_server(replicas: Replicas) -> Non
     next, resumes the session and the event stream, and requests go on."""
     a, b = await replicas(2)
     nobody = f"ws://127.0.0.1:{free_port()}"
-    async with connect([nobody, a.url, b.url]) as client, connect(b.url) as bob:
+    async with connect(f"{nobody},{a.url}, {b.url}") as client, connect(b.url) as bob:  # as the app's URL argument
         assert client.url == a.url
         await login(client, ALICE)
         await login(bob, BOB)
