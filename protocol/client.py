@@ -66,9 +66,9 @@ async def connect(
     """Open a connection (raising `NotConnected` with a sentence if it cannot) and close it on exit.
 
     ``url`` may name several servers of one helpdesk (replicas, or balancers), as a list or separated by commas:
-    the first that answers is used, and a lost connection fails over to the next. With ``reconnect``, a dropped connection is reopened with
-    backoff and the session resumed from the last event received (the server replays what was missed); without,
-    the client becomes CLOSED. A request waits for a reconnect up to ``request_timeout``.
+    the first that answers is used, and a lost connection fails over to the next. With ``reconnect``, a dropped
+    connection is reopened with backoff and the session resumed from the last event received (the server replays
+    what was missed); without, the client becomes CLOSED. A request waits for a reconnect up to ``request_timeout``.
     """
     client = Client(
         [part.strip() for part in url.split(",") if part.strip()] if isinstance(url, str) else list(url),
