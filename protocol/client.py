@@ -16,6 +16,7 @@ The connection itself (reader, reconnect, resume) lives in `protocol.connection`
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -29,8 +30,11 @@ from protocol.messages import (
     Ack,
     AllTickets,
     CreateTicket,
+    GetHistory,
     GetTickets,
     GetUsers,
+    History,
+    HistoryEntry,
     LockTicket,
     Login,
     Logout,
@@ -130,6 +134,10 @@ class Client(Connection):
 
     async def get_users(self) -> list[User]:
         return (await self._request(GetUsers(rid=self._rids.next()), Users)).users
+
+    async def get_history(self, ticket_id: uuid.UUID) -> list[HistoryEntry]:
+        """The ticket's changes from the server's event log, oldest first (renewals left out)."""
+        return (await self._request(GetHistory(rid=self._rids.next(), ticket_id=ticket_id), History)).entries
 
     async def create_ticket(
         self,

@@ -513,3 +513,12 @@ async def test_close_ends_the_event_stream(server: ServerHarness) -> None:
         assert await reader == ConnectionChanged(ConnectionState.CLOSED, None)
         with pytest.raises(NotConnected):
             await client.get_users()
+
+
+async def test_history_of_a_ticket(pair: Pair) -> None:
+    """`get_history` returns the ticket's changes oldest first, an update with its old and new values."""
+    ticket = await pair.alice.lock((await pair.alice.create_ticket("Printer")).id)
+    await pair.alice.update_ticket(ticket.id, ticket.version, title="Printer jams")
+    history = await pair.bob.get_history(ticket.id)
+    assert [entry.kind.value for entry in history] == ["created", "locked", "updated"]
+    assert [(c.field, c.old, c.new) for c in history[-1].changes] == [("title", "Printer", "Printer jams")]
