@@ -168,6 +168,8 @@ async def _serving(
             lock_ttl_s=config.lock_ttl_s,
             server_version=server_version(),
         )
+        watch = SessionWatch(store, dispatcher, service.now)
+        await watch.start()
         handler = ConnectionHandler(
             dispatcher,
             snapshots,
@@ -194,7 +196,6 @@ async def _serving(
             running = RunningServer(
                 config=replace(config, port=port), service=service, server=server, snapshots=snapshots, limiter=limiter
             )
-            watch = SessionWatch(store, dispatcher, service.now)
             upkeep = [
                 asyncio.create_task(service.maintain()),
                 asyncio.create_task(service.follower.follow()),

@@ -175,7 +175,8 @@ def serve(
     )
 
     def ready(running: RunningServer) -> None:
-        typer.echo(f"Les Billets serving on {running.url} (database {db}). Ctrl+C stops.", err=True)
+        where = running.service.store.where  # a URL without its password
+        typer.echo(f"Les Billets serving on {running.url} (database {where}). Ctrl+C stops.", err=True)
 
     async def prepare(store: Store) -> None:
         _print_demo(await seed_demo(store))

@@ -37,8 +37,11 @@ class SessionWatch:
         self._dispatcher = dispatcher
         self._clock = clock
         self._generation: int | None = None
-        """Read at the first check: what ended before this server started ended no connection of it."""
+        """Read by `start`, before the server accepts connections: what ended before ended none of its own."""
         self._next_purge = clock()
+
+    async def start(self) -> None:
+        self._generation = await self._store.session_generation()
 
     async def check(self) -> None:
         """End what ended since the last check; purge expired rows when it is time."""

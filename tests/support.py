@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import urllib.request
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -107,3 +108,78 @@ class ServerHarness:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+
+async def metrics(server: ServerHarness) -> dict[str, float]:
+    """The server's /metrics, as a test (or Prometheus) reads them: name → value, for the unlabelled samples."""
+
+    def fetch() -> str:
+        with urllib.request.urlopen(server.http_url + "/metrics", timeout=5) as response:
+            return str(response.read().decode())
+
+    text = await asyncio.to_thread(fetch)
+    return {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in text.splitlines()
+        if line.startswith("lesbillets_") and "{" not in line
+    }
+
+
+async def subscribed(server: ServerHarness) -> int:
+    """How many logged-in connections the server sends events to."""
+    return int((await metrics(server))["lesbillets_connections"])
+
+
+class PausableProxy:
+    """A TCP relay in front of a server whose server→client direction can be stalled, as a congested network
+    would: the way to make a real client fall behind without touching its insides."""
+
+    def __init__(self, target_port: int) -> None:
+        self._target_port = target_port
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"ws://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def __aenter__(self) -> PausableProxy:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def pause(self) -> None:
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
+
+    async def _relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
+        for task in (
+            asyncio.create_task(self._pipe(client_reader, server_writer, gated=False)),
+            asyncio.create_task(self._pipe(server_reader, client_writer, gated=True)),
+        ):
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, gated: bool) -> None:
+        try:
+            while data := await reader.read(65536):
+                if gated:
+                    await self._flowing.wait()  # stalled: nothing read from the server, its buffers fill up
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()

@@ -27,3 +27,29 @@ def test_an_unreachable_database_is_a_sentence() -> None:
     assert result.exit_code == 1
     assert "Cannot use the database postgresql://ana:***@127.0.0.1:1/nowhere" in result.output
     assert "secret" not in result.output and "Traceback" not in result.output
+
+
+async def test_serve_never_prints_the_database_password(pg_url: str) -> None:
+    """`serve --db postgresql://user:password@…` names the database in its output without the password."""
+    import asyncio
+    import sys
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(pg_url)
+    with_password = urlunsplit(
+        parts._replace(netloc=f"{parts.username or 'postgres'}:s3cret-pw@{parts.hostname}:{parts.port or 5432}")
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "lesbillets_server", "serve", "--db", with_password, "--port", "0",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    seen = b""
+    async with asyncio.timeout(30):
+        while b"Ctrl+C stops" not in seen:
+            line = await process.stderr.readline()
+            assert line, seen.decode()
+            seen += line
+    process.terminate()
+    await process.wait()
+    assert b"s3cret-pw" not in seen and b"***" in seen

@@ -135,7 +135,8 @@ async def test_version_conflict(server: ServerHarness) -> None:
         await alice.expect(UpdateTicket(rid=alice.rid(), ticket_id=tid, version=1, title="first"), Ack)
         stale = await alice.request(UpdateTicket(rid=alice.rid(), ticket_id=tid, version=1, title="second"))
         assert isinstance(stale, Error) and stale.code is ErrorCode.CONFLICT
-        assert server.service.board.get(tid).title == "first"
+        snapshot = await alice.expect(GetTickets(rid=alice.rid()), AllTickets)
+        assert [t.title for t in snapshot.tickets if t.id == tid] == ["first"]
 
 
 async def test_max_locks_over_the_wire(server_factory: ServerFactory) -> None:
@@ -158,12 +159,13 @@ async def test_locks_survive_restart_and_resume(server_factory: ServerFactory) -
         await alice.expect(LockTicket(rid=alice.rid(), ticket_id=tid), Ack)
         await alice.expect(UpdateTicket(rid=alice.rid(), ticket_id=tid, version=1, description="kept"), Ack)
     await server.restart()
-    ticket = server.service.board.get(tid)
-    assert (ticket.title, ticket.description, ticket.version) == ("persist me", "kept", 2)
-    assert ticket.lock is not None and ticket.lock.user_name == ALICE.name
-    assert server.service.seq == 3
     async with wire(server.url) as again:
         await again.expect(Resume(rid=again.rid(), token=welcome.token), Welcome)
+        snapshot = await again.expect(GetTickets(rid=again.rid()), AllTickets)
+        [ticket] = snapshot.tickets
+        assert (ticket.title, ticket.description, ticket.version) == ("persist me", "kept", 2)
+        assert ticket.lock is not None and ticket.lock.user_name == ALICE.name
+        assert snapshot.seq == 3
         await again.expect(UnlockTicket(rid=again.rid(), ticket_id=tid), Ack)
         event = await again.next_event()
         assert isinstance(event, TicketUnlocked) and event.seq == 4
