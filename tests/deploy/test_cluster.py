@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import subprocess
 import time
@@ -26,6 +27,7 @@ from protocol.messages import (
     TicketLocked,
     Welcome,
 )
+from tests.server.test_transport import tls_files  # noqa: F401  (a fixture: a self-signed certificate)
 from tests.server.wire import Wire, wire
 from tests.support import Agent
 
@@ -113,8 +115,31 @@ def test_the_generated_config_is_one_haproxy_accepts(tmp_path: Path) -> None:
     config.write_text(text)
     check = subprocess.run([haproxy, "-c", "-f", str(config)], capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
+    assert "[WARNING]" not in check.stderr, check.stderr
     assert "    bind 127.0.0.1:8781\n    stats enable" in text
     assert "server replica-3 127.0.0.1:9003" in text
+
+
+def test_the_operator_readme_haproxy_config_is_one_haproxy_accepts(
+    tmp_path: Path,
+    tls_files: tuple[Path, Path],  # noqa: F811
+) -> None:
+    """deploy/README.md's config for real hosts, and its TLS-to-the-replicas server line, pass `haproxy -c`."""
+    haproxy = haproxy_path()
+    if haproxy is None:
+        pytest.skip(NO_HAPROXY)
+    cert, key = tls_files
+    pem = tmp_path / "both.pem"
+    pem.write_text(cert.read_text() + key.read_text())
+    readme = (Path(__file__).parents[2] / "deploy" / "README.md").read_text()
+    config, tls_server = re.findall(r"```haproxy\n(.*?)```", readme, re.S)
+    config = re.sub(r"/etc/haproxy/\S+\.pem", str(pem), config).replace("/run/haproxy/", f"{tmp_path}/")
+    tls_server = re.sub(r"/etc/haproxy/\S+\.pem", str(cert), tls_server)
+    for text in (config, config.replace("    server r1 10.0.0.11:8765\n", tls_server)):
+        (tmp_path / "haproxy.cfg").write_text(text)
+        check = subprocess.run([haproxy, "-c", "-f", str(tmp_path / "haproxy.cfg")], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "[WARNING]" not in check.stderr, check.stderr
 
 
 def test_unreachable_postgresql_is_a_sentence() -> None:
