@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck run server bench clean
+.PHONY: install test lint typecheck run server cluster cluster-servers bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,13 @@ run: $(STAMP)
 
 server: $(STAMP)
 	$(BIN)/lesbillets-server serve --demo --db .data/demo.db
+
+# Three replicas on PostgreSQL ($$LESBILLETS_PG) behind HAProxy, and the app through it: see deploy/README.md.
+cluster: $(STAMP)
+	$(BIN)/python -m deploy.cluster
+
+cluster-servers: $(STAMP)
+	$(BIN)/python -m deploy.cluster --servers-only
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -6,4 +6,5 @@ widgets/        ticket_table (virtualised), ticket_preview, status_bar, filter_b
 table_model.py  the table's data, sort and filter, sans I/O (query.py parses the filter)
 messages.py     the Textual messages between the link worker, the app and the screens
 cli.py          `lesbillets`; demo.py is `make run`; perf.py times the table headless
+launch.py       local server processes for the launchers (`make run`, `make cluster`)
 """

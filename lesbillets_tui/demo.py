@@ -12,32 +12,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 from lesbillets_server.demo import DEMO_USERS
 from lesbillets_server.ownership import running_server
+from lesbillets_tui.launch import LaunchError, free_port, stop, wait_healthy
 
 DEMO_USER = "alice@example.com"
 DEMO_PASSWORDS = {email: password for email, _name, password, _role in DEMO_USERS}
-STARTUP_TIMEOUT_S = 30.0
-
-
-class DemoError(Exception):
-    """The demo server could not be started; the message says why."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -62,34 +47,10 @@ def demo_server(data: Path, port: int | None = None) -> Iterator[str]:
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
-        _wait_healthy(process, f"http://127.0.0.1:{port}/healthz", log_path)
+        wait_healthy(process, f"http://127.0.0.1:{port}/healthz", log_path)
         yield f"ws://127.0.0.1:{port}"
     finally:
-        _stop(process)
-
-
-def _wait_healthy(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
-            raise DemoError("The demo server stopped at once:\n  " + "\n  ".join(tail))
-        with contextlib.suppress(urllib.error.URLError, OSError), urllib.request.urlopen(url, timeout=1) as response:
-            if response.status == 200:
-                return
-        time.sleep(0.1)  # polling a process we started; there is nothing to wait on instead
-    raise DemoError(f"The demo server did not answer {url} within {STARTUP_TIMEOUT_S:g} s (see {log_path}).")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGINT)  # the server's clean shutdown path
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        stop(process)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             # A session file of its own: the demo never touches the agent's real remembered session.
             store = SessionStore(args.data / "tui-session.json")
             LesBilletsApp(url, email=args.user, password=password, store=store).run()
-    except DemoError as exc:
+    except LaunchError as exc:
         print(exc, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
