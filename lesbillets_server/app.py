@@ -176,6 +176,7 @@ async def _serving(
             rate_per_s=config.rate_per_s,
             rate_burst=config.rate_burst,
             login_timeout_s=config.login_timeout_s,
+            login_backoff_s=config.login_backoff_s,
         )
 
         accept_errors.install()

@@ -44,6 +44,8 @@ class ServerConfig:
     """Open connections (logged in or not); more handshakes get HTTP 503. Kept below the open-file limit."""
     max_connections_per_ip: int = 100
     """Open connections from one IPv4 address or IPv6 /64; more handshakes get HTTP 503."""
+    login_backoff_s: float = 0.5
+    """After a refused `Login`, how long its connection waits before its next frame is read (a tarpit)."""
     login_timeout_s: float = 10.0
     """Seconds after the handshake to log in (and after a logout to log in again), else close 4001."""
     session_ttl_s: float = 30 * 24 * 3600.0

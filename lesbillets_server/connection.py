@@ -29,12 +29,14 @@ class ConnectionHandler:
         rate_per_s: float,
         rate_burst: int,
         login_timeout_s: float,
+        login_backoff_s: float = 0.5,
     ) -> None:
         self.dispatcher = dispatcher
         self.snapshots = snapshots
         self._rate_per_s = rate_per_s
         self._rate_burst = rate_burst
         self._login_timeout_s = login_timeout_s
+        self._login_backoff_s = login_backoff_s
 
     async def __call__(self, ws: ServerConnection) -> None:
         peer = Peer(ws=ws, codec=codec_for(ws.subprotocol))
@@ -47,10 +49,11 @@ class ConnectionHandler:
                     logged_out_since = None
                 elif logged_out_since is None:
                     logged_out_since = loop.time()
+                deadline = None if logged_out_since is None else logged_out_since + self._login_timeout_s
                 try:
-                    async with asyncio.timeout_at(
-                        None if logged_out_since is None else logged_out_since + self._login_timeout_s
-                    ):
+                    if deadline is not None and loop.time() >= deadline:
+                        raise TimeoutError  # frames sent ahead do not buy time: the deadline holds for them too
+                    async with asyncio.timeout_at(deadline):
                         frame = await ws.recv()
                 except TimeoutError:
                     log.debug("closing %s: not logged in within %g s", ws.id, self._login_timeout_s)
@@ -72,6 +75,12 @@ class ConnectionHandler:
                     after()
                 else:
                     await ws.send(peer.codec.encode(reply), text=peer.codec.text)
+                if peer.login_refused:
+                    # a tarpit: a connection that keeps sending logins the server refuses is read at most
+                    # `login_backoff_s` apart, so a login flood costs the server next to nothing (its frames
+                    # wait in the kernel); a person who mistyped a password does not notice
+                    peer.login_refused = False
+                    await asyncio.sleep(self._login_backoff_s)
         except ConnectionClosed:
             pass
         except _HandlerFailed as failed:

@@ -62,6 +62,9 @@ class Peer:
     ws: ServerConnection
     codec: Codec
     session: Session | None = None
+    login_refused: bool = False
+    """The last request was a `Login` the server refused (wrong password, throttled, busy): the connection
+    pauses before reading the next one."""
     after_reply: Callable[[], None] | None = None
     """Runs right after the reply is framed, with no `await` between (a Welcome's replay and subscription)."""
 
@@ -93,7 +96,11 @@ class Dispatcher:
         match message:
             case Login(rid=rid, email=email, password=password, last_seq=last_seq, epoch=epoch):
                 address = address_key(peer.ws.remote_address)
-                session = await self.auth.login(email, password, service.now(), address=address)
+                try:
+                    session = await self.auth.login(email, password, service.now(), address=address)
+                except Rejected:
+                    peer.login_refused = True
+                    raise
                 return await self._welcome(peer, session, rid, last_seq, epoch)
             case Resume(rid=rid, token=token, last_seq=last_seq, epoch=epoch):
                 session = await self.auth.resume(token, service.now())

@@ -74,6 +74,8 @@ class ServerHarness:
             assert template is not None
             db = str(directory / "lesbillets.db")
             shutil.copy(template, db)  # keeps the template's 0600
+        # the login tarpit would only slow down tests that fail logins on purpose; test_login_hostile tests it
+        overrides.setdefault("login_backoff_s", 0.0)
         self.config = replace(ServerConfig(), host="127.0.0.1", port=0, db=db, **overrides)
         self._stack: contextlib.AsyncExitStack | None = None
         self._running: RunningServer | None = None

@@ -8,8 +8,10 @@ import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator
 
+from websockets.exceptions import ConnectionClosed
+
 from lesbillets_server.checkpool import BUSY
-from protocol.messages import Error, ErrorCode, Login, Reply, Welcome
+from protocol.messages import CloseCode, Error, ErrorCode, Login, Reply, Welcome
 from tests.conftest import ServerFactory
 from tests.server.wire import Wire, wire
 from tests.support import ALICE, BOB
@@ -109,3 +111,20 @@ async def test_login_flood_past_the_queue_is_refused_at_once(server_factory: Ser
     assert all(outcome(r) in {"unauthorized", "rate_limited"} for r in replies)
     async with wire(server.url) as honest:  # once the burst is over, logins go through again
         await honest.login(ALICE)
+
+
+async def test_a_connection_flooding_refused_logins_is_read_slowly(server_factory: ServerFactory) -> None:
+    """After each refused Login the connection waits `login_backoff_s` before its next frame is read: of ten
+    wrong logins sent at once, only the first few are answered before the login deadline closes it (4001)."""
+    server = await server_factory(login_backoff_s=1.0, login_timeout_s=2.0)
+    async with wire(server.url) as peer:
+        for _ in range(10):
+            await peer.send(Login(rid=peer.rid(), email=BOB.email, password="guess"))
+        answered = 0
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                reply = await peer.next_reply()
+                assert isinstance(reply, Error) and reply.code is ErrorCode.UNAUTHORIZED
+                answered += 1
+        assert peer.ws.close_code == CloseCode.LOGIN_TIMEOUT
+        assert 1 <= answered <= 3
