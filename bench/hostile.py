@@ -40,8 +40,10 @@ TITLES: Final = {
 }
 SOURCES: Final = {name: f"127.0.0.{number}" for number, name in enumerate([*ATTACKS, "writers"], start=2)}
 """One loopback address per attacker; the honest agent is 127.0.0.1 and its logins come from 127.0.1.x."""
-MEMORY_CAP: Final = 4 * 2**30
-"""Stop the hoarders early past this server RSS: the machine is shared."""
+MEMORY_CAP: Final = 3 * 2**30
+"""Stop an attack early past this server RSS: the machine is shared."""
+KILL_CAP: Final = 5 * 2**30
+"""Kill the server past this RSS (it kept growing after the attack stopped)."""
 SMALL_TICKETS: Final = 1_000
 READY_S: Final = 120.0
 RESULT_S: Final = 60.0
@@ -148,12 +150,31 @@ async def attacking(spec: dict[str, Any]) -> AsyncIterator[Running]:
             await process.wait()
 
 
-async def _memory_guard(server: ServeProcess, attack: Running) -> None:
-    while True:
-        if server.rss_bytes() > MEMORY_CAP:
-            attack.stop(f"stopped early: server RSS passed {MEMORY_CAP / 2**30:.0f} GiB")
-            return
-        await asyncio.sleep(0.2)
+class MemoryGuard:
+    """Keeps the server from taking the shared machine's memory, from its start until it has stopped: past
+    `MEMORY_CAP` the attack is stopped, and if the server still grows past `KILL_CAP` without it (it may hold work
+    it has not noticed is abandoned), the server is killed.
+    """
+
+    def __init__(self, server: ServeProcess) -> None:
+        self.server = server
+        self.attack: Running | None = None
+        self.peak = 0
+        """The largest RSS seen (a killed process has no VmHWM to read)."""
+        self.killed = ""
+        self.task = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while True:
+            rss = self.server.rss_bytes()
+            self.peak = max(self.peak, rss)
+            if rss > KILL_CAP:
+                self.server.kill()
+                self.killed = f"server killed: RSS passed {KILL_CAP / 2**30:.0f} GiB"
+                return
+            if rss > MEMORY_CAP and self.attack is not None:
+                self.attack.stop(f"stopped early: server RSS passed {MEMORY_CAP / 2**30:.0f} GiB")
+            await asyncio.sleep(0.1)
 
 
 async def _measure(server: ServeProcess, agent: HonestAgent, cast: Cast, budget_s: tuple[float, float]) -> Honest:
@@ -177,31 +198,33 @@ async def run_attack(name: str, db: Path, log: Path, cast: Cast) -> Outcome:
     """A fresh server; the honest measurements without the attack, then with it; what the attack counted."""
     loop = asyncio.get_running_loop()
     begun = loop.time()
-    async with serve(db, log) as server, contextlib.AsyncExitStack() as stack:
-        agent = HonestAgent("127.0.0.1", server.port, cast.agent)
-        stack.callback(agent.close)
-        await agent.client()
-        background = None
-        if name == "slow-reader":  # the events the slow reader falls behind on: busy agents, not an attack
-            background = await stack.enter_async_context(attacking(_spec("writers", cast, server.port)))
-        # unmeasured: the first requests and logins on a fresh server are slower, which would flatter the ratios
-        await honest.requests(agent, get_users=10, rounds=3, budget_s=20.0)
-        await honest.logins("127.0.0.1", server.port, cast.login_users[:2], budget_s=20.0)
-        mark, started = server.log_bytes(), loop.time()
-        without = await _measure(server, agent, cast, (120.0, 120.0))
-        quiet = (server.log_bytes() - mark) / (loop.time() - started)
-        peak_before = server.peak_rss_bytes()
-        budget = (max(15.0, 4 * without.get_users.seconds), max(15.0, 4 * without.logins.seconds))
-        mark, started = server.log_bytes(), loop.time()
-        async with attacking(_spec(name, cast, server.port)) as attack:
-            guard = asyncio.create_task(_memory_guard(server, attack)) if name == "hoarders" else None
-            under = await _measure(server, agent, cast, budget)
-            fds = (server.open_fds(), server.fd_limit())
-            if guard is not None:
-                guard.cancel()
-        loud = (server.log_bytes() - mark) / (loop.time() - started)
-        after = await _victim_login(server, cast.victim) if name == "guessing" else ""
-        peak_after = server.peak_rss_bytes()
+    async with contextlib.AsyncExitStack() as outer:
+        server = await outer.enter_async_context(serve(db, log))
+        guard = MemoryGuard(server)
+        outer.callback(guard.task.cancel)  # the last thing to go: the server may grow while it shuts down
+        async with contextlib.AsyncExitStack() as stack:
+            agent = HonestAgent("127.0.0.1", server.port, cast.agent)
+            stack.callback(agent.close)
+            await agent.client()
+            background = None
+            if name == "slow-reader":  # the events the slow reader falls behind on: busy agents, not an attack
+                background = await stack.enter_async_context(attacking(_spec("writers", cast, server.port)))
+            # unmeasured: the first requests and logins on a fresh server are slower, which would flatter the ratios
+            await honest.requests(agent, get_users=10, rounds=3, budget_s=20.0)
+            await honest.logins("127.0.0.1", server.port, cast.login_users[:2], budget_s=20.0)
+            mark, started = server.log_bytes(), loop.time()
+            without = await _measure(server, agent, cast, (120.0, 120.0))
+            quiet = (server.log_bytes() - mark) / (loop.time() - started)
+            peak_before = server.peak_rss_bytes()
+            budget = (max(15.0, 4 * without.get_users.seconds), max(15.0, 4 * without.logins.seconds))
+            mark, started = server.log_bytes(), loop.time()
+            async with attacking(_spec(name, cast, server.port)) as attack:
+                guard.attack = attack
+                under = await _measure(server, agent, cast, budget)
+                fds = (server.open_fds(), server.fd_limit())
+            loud = (server.log_bytes() - mark) / (loop.time() - started)
+            after = await _victim_login(server, cast.victim) if name == "guessing" else ""
+            peak_after = server.peak_rss_bytes()
     if background is not None:
         attack.result["background writers"] = background.result.get("tally", {})
     return Outcome(
@@ -209,8 +232,8 @@ async def run_attack(name: str, db: Path, log: Path, cast: Cast) -> Outcome:
         without,
         under,
         attack.result,
-        attack.stopped_early,
-        (peak_before, peak_after),
+        "; ".join(note for note in (attack.stopped_early, guard.killed) if note),
+        (peak_before, max(peak_after, guard.peak)),
         (quiet, loud),
         fds,
         after,

@@ -57,21 +57,21 @@ def rows_for(outcome: Outcome, title: str, details: list[str]) -> list[Row]:
     passed = all(WITHIN_TWICE.met(row) for row in rows)
     ratios = ", ".join(f"{what} {_ratio(row)}" for (what, _, _), row in zip(pairs, rows, strict=True))
     name = outcome.name
+    fds = outcome.fds
+    end = f"open fds at the end of the attack {fds[0]} (limit {fds[1]})" if fds[1] else "gone by the end of the attack"
     server = (
         f"peak RSS {outcome.peak_rss[0] / 1e6:.0f} → {outcome.peak_rss[1] / 1e6:.0f} MB,"
-        f" log {outcome.log_rate[0] / 1e3:.1f} → {outcome.log_rate[1] / 1e3:.1f} kB/s,"
-        f" open fds at the end of the attack {outcome.fds[0]} (limit {outcome.fds[1]})"
+        f" log {outcome.log_rate[0] / 1e3:.1f} → {outcome.log_rate[1] / 1e3:.1f} kB/s, {end}"
     )
     details += [
         _line(name, "without", outcome.without),
         _line(name, "with", outcome.under),
         f"hostile {name:16} attack  {json.dumps(outcome.attack)} {outcome.stopped_early}".rstrip(),
         f"hostile {name:16} server  {server}",
-        *(
-            [f"hostile {name:16} victim  the attacked user's own login afterwards: {outcome.after}"]
-            if outcome.after
-            else []
-        ),
+    ]
+    if outcome.after:
+        details.append(f"hostile {name:16} victim  the attacked user's own login afterwards: {outcome.after}")
+    details += [
         f"hostile {name:16} {'PASS' if passed else 'FAIL'} (p95 with / without, target ≤ 2: {ratios};"
         f" took {outcome.seconds:.0f} s)",
     ]
@@ -79,11 +79,8 @@ def rows_for(outcome: Outcome, title: str, details: list[str]) -> list[Row]:
 
 
 def _ratio(row: Row) -> str:
-    return (
-        "—"
-        if row.ratio is None or math.isnan(row.ratio)
-        else f"{row.ratio:.2f}" + (f" ({row.failures} failed)" if row.failures else "")
-    )
+    text = "—" if row.ratio is None or math.isnan(row.ratio) else f"{row.ratio:.2f}"
+    return text + (f" ({row.failures} failed)" if row.failures else "")
 
 
 def _attack_rows(outcome: Outcome, label: str) -> list[Row]:

@@ -54,10 +54,14 @@ def _limit_child() -> None:
 
 
 def _proc_kib(pid: int, field: str) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
+    """A /proc/PID/status figure in KiB; 0 once the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 
 
@@ -82,10 +86,22 @@ class ServeProcess:
         return self.log.stat().st_size
 
     def open_fds(self) -> int:
-        return len(os.listdir(f"/proc/{self.pid}/fd"))
+        """Open file descriptors now; 0 once the process is gone."""
+        try:
+            return len(os.listdir(f"/proc/{self.pid}/fd"))
+        except OSError:
+            return 0
 
     def fd_limit(self) -> int:
-        return resource.prlimit(self.pid, resource.RLIMIT_NOFILE)[0]
+        """The process's soft open-file limit, as it was actually set; 0 once the process is gone."""
+        try:
+            return resource.prlimit(self.pid, resource.RLIMIT_NOFILE)[0]
+        except OSError:
+            return 0
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
 
 
 @contextlib.asynccontextmanager
@@ -113,7 +129,8 @@ async def serve(db: Path, log: Path) -> AsyncIterator[ServeProcess]:
         yield ServeProcess(url=url, pid=process.pid, log=log)
     finally:
         if process.returncode is None:
-            process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
             try:
                 async with asyncio.timeout(STOP_TIMEOUT_S):
                     await process.wait()
