@@ -179,9 +179,8 @@ async def guessing(spec: Spec, tally: Counter[str], ready: asyncio.Event, stop: 
         )
         if bursts == 0:  # the count of passwords checked is the point: wait for every answer (bounded)
             first.update(kind_of(got) if isinstance(got, bytes) else failure(got) for got in await answered)
-        else:
+        else:  # later bursts only keep the pressure on: aborting their connections ends what is left of them
             await _until(stop, answered)
-            answered.cancel()
         for client in clients:
             client.abort()
         bursts += 1

@@ -55,7 +55,9 @@ def rows_for(outcome: Outcome, title: str, details: list[str]) -> list[Row]:
             Row(f"{label}: {what} p95 (vs without)", "ms", under.p(95), without.p(95), WITHIN_TWICE, note, failed)
         )
     passed = all(WITHIN_TWICE.met(row) for row in rows)
-    ratios = ", ".join(f"{what} {_ratio(row)}" for (what, _, _), row in zip(pairs, rows, strict=True))
+    ratios = ", ".join(
+        f"{what.removeprefix('honest ')} {_ratio(row)}" for (what, _, _), row in zip(pairs, rows, strict=True)
+    )
     name = outcome.name
     fds = outcome.fds
     end = f"open fds at the end of the attack {fds[0]} (limit {fds[1]})" if fds[1] else "gone by the end of the attack"
@@ -72,8 +74,8 @@ def rows_for(outcome: Outcome, title: str, details: list[str]) -> list[Row]:
     if outcome.after:
         details.append(f"hostile {name:16} victim  the attacked user's own login afterwards: {outcome.after}")
     details += [
-        f"hostile {name:16} {'PASS' if passed else 'FAIL'} (p95 with / without, target ≤ 2: {ratios};"
-        f" took {outcome.seconds:.0f} s)",
+        f"hostile {name:16} {'PASS' if passed else 'FAIL'}: honest p95 within 2 times without? ({ratios});"
+        f" took {outcome.seconds:.0f} s",
     ]
     return rows + _attack_rows(outcome, label)
 
