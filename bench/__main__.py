@@ -124,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"Unknown scenario(s): {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}.", file=sys.stderr)
         return 2
+    unknown = sorted({name.strip() for name in args.attacks.split(",") if name.strip()} - set(ATTACKS))
+    if unknown:
+        print(f"Unknown attack(s): {', '.join(unknown)}; choose from {', '.join(ATTACKS)}.", file=sys.stderr)
+        return 2
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
     started = dt.datetime.now(dt.UTC)
     wall = time.perf_counter()

@@ -222,7 +222,8 @@ async def run_attack(name: str, db: Path, log: Path, cast: Cast) -> Outcome:
                 guard.attack = attack
                 under = await _measure(server, agent, cast, budget)
                 fds = (server.open_fds(), server.fd_limit())
-            loud = (server.log_bytes() - mark) / (loop.time() - started)
+            written = server.log_bytes() - mark
+            loud = written / (loop.time() - started)
             after = await _victim_login(server, cast.victim) if name == "guessing" else ""
             peak_after = server.peak_rss_bytes()
     if background is not None:
@@ -235,6 +236,7 @@ async def run_attack(name: str, db: Path, log: Path, cast: Cast) -> Outcome:
         "; ".join(note for note in (attack.stopped_early, guard.killed) if note),
         (peak_before, max(peak_after, guard.peak)),
         (quiet, loud),
+        written,
         fds,
         after,
         loop.time() - begun,

@@ -24,6 +24,8 @@ class Outcome:
     """Server VmHWM in bytes: (before the attack, after it)."""
     log_rate: tuple[float, float]
     """Server log bytes a second: (during the measurement without, during the attack)."""
+    log_written: int
+    """Server log bytes written from the attack's start to its end."""
     fds: tuple[int, int]
     """(open file descriptors at the end of the attack, the server's limit)."""
     after: str
@@ -63,7 +65,8 @@ def rows_for(outcome: Outcome, title: str, details: list[str]) -> list[Row]:
     end = f"open fds at the end of the attack {fds[0]} (limit {fds[1]})" if fds[1] else "gone by the end of the attack"
     server = (
         f"peak RSS {outcome.peak_rss[0] / 1e6:.0f} → {outcome.peak_rss[1] / 1e6:.0f} MB,"
-        f" log {outcome.log_rate[0] / 1e3:.1f} → {outcome.log_rate[1] / 1e3:.1f} kB/s, {end}"
+        f" log {outcome.log_rate[0] / 1e3:.1f} → {outcome.log_rate[1] / 1e3:.1f} kB/s"
+        f" ({outcome.log_written / 1e3:,.0f} kB during the attack), {end}"
     )
     details += [
         _line(name, "without", outcome.without),
