@@ -1,7 +1,8 @@
 """`python -m bench`: run every scenario, print one summary table, write bench/RESULTS.md.
 
-    python -m bench                                  # everything, defaults (~3.5 min on 2 cores)
+    python -m bench                                  # everything, defaults (~6 min on 2 cores)
     python -m bench --only fanout,writes --clients 100,1000 --duration 4
+    python -m bench --only hostile --attacks login-flood,guessing --hostile-scale 0.25
     python -m bench --profile                        # py-spy the server under fan-out and writes
 
 RESULTS.md is rewritten only by a full run (no --only), so a partial run never hides the latest full numbers.
@@ -23,6 +24,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench.fanout import run_fanout
+from bench.hostile import ATTACKS
+from bench.hostile_server import NOFILE_SOFT
 from bench.launch import raise_fd_limit
 from bench.profile import summarise
 from bench.report import RESULTS, Row, text_table, write_results
@@ -41,12 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", default=",".join(SCENARIOS), help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--clients", type=_ints, default=[100, 1000], help="fan-out sizes; the largest is memory's")
     parser.add_argument("--agents", type=int, default=50, help="concurrent agents in the writes scenario")
-    parser.add_argument("--tickets", type=int, default=100_000, help="tickets in the snapshot scenario")
+    parser.add_argument(
+        "--tickets", type=int, default=100_000, help="tickets in the snapshot scenario and the hoarders'"
+    )
     parser.add_argument("--app-tickets", type=_ints, default=[10_000, 100_000], help="table sizes in the app scenario")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds of each throughput measurement")
     parser.add_argument("--latency-duration", type=float, default=2.0, help="seconds of each fan-out latency phase")
     parser.add_argument("--window", type=int, default=16, help="fan-out: events in flight in the throughput phase")
     parser.add_argument("--repeats", type=int, default=2, help="fan-out runs per configuration (alternating)")
+    parser.add_argument("--attacks", default=",".join(ATTACKS), help=f"hostile: a subset of {','.join(ATTACKS)}")
+    parser.add_argument("--hostile-scale", type=float, default=1.0, help="hostile: scales the attackers' sizes")
     parser.add_argument("--no-uvloop", action="store_true", help="skip the uvloop variants")
     parser.add_argument("--profile", action="store_true", help="profile the server with py-spy instead")
     parser.add_argument("--profile-dir", type=Path, default=Path(tempfile.gettempdir()) / "lesbillets-profiles")
@@ -117,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"Unknown scenario(s): {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}.", file=sys.stderr)
         return 2
+    unknown = sorted({name.strip() for name in args.attacks.split(",") if name.strip()} - set(ATTACKS))
+    if unknown:
+        print(f"Unknown attack(s): {', '.join(unknown)}; choose from {', '.join(ATTACKS)}.", file=sys.stderr)
+        return 2
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
     started = dt.datetime.now(dt.UTC)
     wall = time.perf_counter()
@@ -152,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         f"machine load: load average {load_before:.2f} at start; other processes used {others:.0%} of the machine's"
         f" CPU during the run; steal {(steal_after - steal_before) / ticks / (elapsed * cores):.0%}",
     ]
+    if "hostile" in only:
+        notes.append(
+            "hostile: a fresh `lesbillets-server serve` per attack with its default limits and a soft open-file limit"
+            f" of {NOFILE_SOFT}; each attacker is its own process on its own loopback address; attack sizes"
+            f" scaled by {args.hostile_scale:g}"
+        )
     print()
     print(text_table(rows))
     print()

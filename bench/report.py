@@ -26,6 +26,8 @@ class Target:
     text: str
 
     def met(self, row: Row) -> bool | None:
+        if row.failures:
+            return False
         value = row.project if self.subject == "project" else row.ratio
         if value is None or math.isnan(value):
             return None
@@ -41,6 +43,8 @@ class Target:
             return "not measured"
         if met:
             return "yes"
+        if row.failures:
+            return f"no ({row.failures} failed)"
         value = row.project if self.subject == "project" else row.ratio
         assert value is not None
         if self.op == ">=":
@@ -56,6 +60,8 @@ class Row:
     baseline: float | None = None
     target: Target | None = None
     note: str = ""
+    failures: int = 0
+    """Attempts behind this number that failed outright; any fails the target, whatever the number says."""
 
     @property
     def ratio(self) -> float | None:
@@ -67,13 +73,13 @@ class Row:
 def _number(value: float | None, unit: str) -> str:
     if value is None or math.isnan(value):
         return "—"
-    if unit in ("events/s", "ops/s"):
+    if unit in ("events/s", "ops/s", "count"):
         return f"{value:,.0f}"
     if unit == "MB":
         return f"{value:.1f}"
     if unit == "s":
         return f"{value:.3f}" if value < 10 else f"{value:.1f}"
-    if unit in ("ms", "KiB"):
+    if unit in ("ms", "KiB", "kB/s"):
         return f"{value:.1f}" if value < 100 else f"{value:,.0f}"
     return f"{value:.3g}"
 

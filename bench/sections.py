@@ -9,6 +9,7 @@ from typing import Final
 
 from bench import app as app_bench
 from bench.fanout import FanoutResult, run_fanout
+from bench.hostile import hostile
 from bench.memory import MemoryResult, run_memory
 from bench.report import Row, Target
 from bench.snapshot import run_snapshot
@@ -18,7 +19,7 @@ from bench.writes import WritesResult, run_writes
 HAVE_UVLOOP: Final = importlib.util.find_spec("uvloop") is not None
 """uvloop is the optional `speed` extra; without it every run is on the stock asyncio loop."""
 
-SCENARIOS: Final = ("fanout", "writes", "snapshot", "memory", "whatif", "app")
+SCENARIOS: Final = ("fanout", "writes", "snapshot", "memory", "whatif", "app", "hostile")
 
 
 def _loops(args: argparse.Namespace) -> list[bool]:
@@ -304,4 +305,5 @@ SECTIONS: Final[dict[str, Callable[[argparse.Namespace, list[str]], Awaitable[li
     "memory": memory,
     "whatif": whatif,
     "app": app,
+    "hostile": hostile,
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import socket
 import time
 from typing import Final, TypeVar, cast
 
@@ -35,6 +36,8 @@ class RawClient(asyncio.Protocol):
         self._buffer = bytearray()
         self._open = False
         self.transport: asyncio.Transport | None = None
+        self.close_code: int | None = None
+        """The code of the server's close frame, once one arrived."""
         loop = asyncio.get_running_loop()
         self.opened: asyncio.Future[None] = loop.create_future()
         self.closed: asyncio.Future[None] = loop.create_future()
@@ -91,6 +94,8 @@ class RawClient(asyncio.Protocol):
             elif opcode == 9:
                 self._send_frame(0xA, bytes(buffer[position + header : end]))
             elif opcode == 8 and self.transport is not None:
+                if length >= 2:
+                    self.close_code = int.from_bytes(buffer[position + header : position + header + 2], "big")
                 self.transport.close()
             position = end
         if position:
@@ -121,10 +126,40 @@ class RawClient(asyncio.Protocol):
         self.transport.write(header + b"\0\0\0\0" + payload)
 
 
-async def open_raw(factory: type[C], host: str, port: int, *args: object) -> C:
-    """Connect and complete the handshake; `factory(host, port, *args)` builds the protocol."""
+async def open_raw(
+    factory: type[C],
+    host: str,
+    port: int,
+    *args: object,
+    source: str | None = None,
+    rcvbuf: int | None = None,
+    timeout_s: float = OPEN_TIMEOUT_S,
+) -> C:
+    """Connect and complete the handshake; `factory(host, port, *args)` builds the protocol.
+
+    `source` is the local address to connect from (any of 127.0.0.0/8 on loopback, so one machine can play
+    several clients' addresses); `rcvbuf` shrinks the socket's receive buffer, which keeps the TCP window small.
+    """
     loop = asyncio.get_running_loop()
-    _, protocol = await loop.create_connection(lambda: factory(host, port, *args), host, port)  # type: ignore[arg-type]
-    async with asyncio.timeout(OPEN_TIMEOUT_S):
-        await protocol.opened
+    async with asyncio.timeout(timeout_s):
+        if source is None and rcvbuf is None:
+            _, protocol = await loop.create_connection(lambda: factory(host, port, *args), host, port)  # type: ignore[arg-type]
+        else:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            try:
+                if rcvbuf is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+                sock.bind((source or "0.0.0.0", 0))
+                await loop.sock_connect(sock, (host, port))
+            except BaseException:
+                sock.close()
+                raise
+            _, protocol = await loop.create_connection(lambda: factory(host, port, *args), sock=sock)  # type: ignore[arg-type]
+        try:
+            await protocol.opened
+        except BaseException:  # a handshake that failed or timed out leaves no connection behind
+            if protocol.transport is not None:
+                protocol.transport.abort()
+            raise
     return protocol
