@@ -252,9 +252,9 @@ async def hostile(args: argparse.Namespace, details: list[str]) -> list[Row]:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-hostile-") as tmp:
         small, big = Path(tmp) / "small.db", Path(tmp) / "big.db"
-        seed_database(small, users=cast.users, tickets=SMALL_TICKETS)
+        await seed_database(small, users=cast.users, tickets=SMALL_TICKETS)
         if "hoarders" in chosen:
-            seed_database(big, users=cast.users, tickets=args.tickets)
+            await seed_database(big, users=cast.users, tickets=args.tickets)
         for name in ATTACKS:
             if name in chosen:
                 print(f"bench: hostile {name}…", file=sys.stderr, flush=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from bench import seed
-from lesbillets_server.store import SqliteStore
+from lesbillets_server.storage import SqliteStore
 
 NOFILE_SOFT: Final = 4096
 """The server's soft RLIMIT_NOFILE: a common distribution default for services, and below the flood's 5,000."""
@@ -33,15 +33,15 @@ _PR_SET_PDEATHSIG: Final = 1
 _REPOSITORY: Final = Path(__file__).resolve().parents[1]
 
 
-def seed_database(path: Path, *, users: int, tickets: int) -> None:
+async def seed_database(path: Path, *, users: int, tickets: int) -> None:
     """A fresh database file with `users` users (one session each) and `tickets` tickets (bench/seed.py)."""
     for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         leftover.unlink(missing_ok=True)
     store = SqliteStore(path)
     try:
-        seed.seed(store, users=users, tickets_count=tickets)
+        await seed.seed(store, users=users, tickets_count=tickets)
     finally:
-        store.close()
+        await store.close()
 
 
 def _limit_child() -> None:

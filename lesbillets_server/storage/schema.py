@@ -78,6 +78,8 @@ SQLITE: Final[list[list[str]]] = [
             name TEXT NOT NULL, key TEXT NOT NULL, tokens REAL NOT NULL, at REAL NOT NULL,
             PRIMARY KEY (name, key))""",
         "CREATE TABLE login_trust (pair TEXT PRIMARY KEY, until REAL NOT NULL)",
+        # a grant counts the user's unexpired locks (max_locks): without it, a scan of every ticket
+        "CREATE INDEX tickets_lock_user ON tickets (lock_user_id) WHERE lock_user_id IS NOT NULL",
     ],
 ]
 
@@ -148,6 +150,8 @@ POSTGRES: Final[list[list[str]]] = [
             name text NOT NULL, key text NOT NULL, tokens double precision NOT NULL, at double precision NOT NULL,
             PRIMARY KEY (name, key))""",
         "CREATE TABLE login_trust (pair text PRIMARY KEY, until double precision NOT NULL)",
+        # a grant counts the user's unexpired locks (max_locks): without it, a scan of every ticket
+        "CREATE INDEX tickets_lock_user ON tickets (lock_user_id) WHERE lock_user_id IS NOT NULL",
     ],
 ]
 
