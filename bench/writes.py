@@ -70,9 +70,9 @@ async def run_writes(
     experiments: Sequence[str] = (),
     profile_to: Path | None = None,
 ) -> WritesResult:
-    """`db` is "file" (a fresh SQLite file) or ":memory:"."""
+    """`db` is "file" (a fresh SQLite file), ":memory:", or a postgresql:// URL (of an empty schema)."""
     with tempfile.TemporaryDirectory(prefix="bench-writes-") as tmp:
-        path = ":memory:" if db == ":memory:" else str(Path(tmp) / "writes.db")
+        path = db if db == ":memory:" or db.startswith("postgresql") else str(Path(tmp) / "writes.db")
         options = ["--users", str(agents), "--tickets", str(agents), "--db", path, "--synchronous", synchronous]
         options += [f"--experiment={name}" for name in experiments]
         async with launch("project", *options, use_uvloop=use_uvloop, profile_to=profile_to) as server:
@@ -89,7 +89,7 @@ async def run_writes(
                 close_all(clients)
     ops = sum(counts)
     return WritesResult(
-        db="memory" if db == ":memory:" else f"file ({synchronous})",
+        db="memory" if db == ":memory:" else "postgresql" if db.startswith("postgresql") else f"file ({synchronous})",
         agents=agents,
         ops_per_s=ops / seconds,
         p50_ms=percentile(latencies, 50),

@@ -8,6 +8,7 @@ the schema's channel: replicas LISTEN there to know when to tail the log (no pay
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 import uuid
@@ -84,6 +85,8 @@ class PostgresStore:
     ) -> None:
         self.where = redacted(url)
         self.health = WriteHealth(self.where, time.monotonic(), logs=log_failures)
+        self._batch: list[tuple[TicketChange, datetime, asyncio.Future[LoggedEvent]]] = []
+        self._committing: asyncio.Task[None] | None = None
         self._url = url
         self._pool = pool
         self._channel = channel
@@ -198,28 +201,63 @@ class PostgresStore:
             return await self._append(conn, [created(ticket, now) for ticket in tickets])
 
     async def change(self, change: TicketChange, now: datetime) -> LoggedEvent:
+        """Group commit: one transaction of changes is in flight at a time, and the changes asked for meanwhile
+        make the next one, each still checked by its own guard. Every change takes the log's head row, so the
+        changes of a helpdesk commit one after another: paying the commit once per batch is what scales."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[LoggedEvent] = loop.create_future()
+        self._batch.append((change, now, future))
+        if self._committing is None or self._committing.done():
+            self._committing = loop.create_task(self._commit_batches())
+        return await future
+
+    async def _commit_batches(self) -> None:
+        while self._batch:
+            batch = [item for item in self._batch if not item[2].cancelled()]  # given up on: changes nothing
+            self._batch = []
+            outcomes: list[LoggedEvent | GuardFailed] = []
+            try:
+                async with self.writing() as conn:
+                    for change, now, _ in batch:
+                        try:
+                            outcomes.append(await self._change(conn, change, now))
+                        except GuardFailed as failed:  # it wrote nothing: the others go on
+                            outcomes.append(failed)
+            except Exception as exc:  # the transaction failed as a whole: nothing of it was written
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, _, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, GuardFailed):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+
+    async def _change(self, conn: psycopg.AsyncConnection[Any], change: TicketChange, now: datetime) -> LoggedEvent:
         guard = change.guard
         ticket = change.ticket
-        async with self.writing() as conn:
-            if guard.max_locks is not None and ticket.lock is not None:
-                # two grants to one user on two replicas must not both pass the count: serialise on the user
-                await conn.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (ticket.lock.user_id,))
-                held = await (
-                    await conn.execute(locks_held_statement("%s"), (ticket.lock.user_id, now, ticket.id))
-                ).fetchone()
-                assert held is not None
-                if held[0] >= guard.max_locks:
-                    raise GuardFailed(*await self._current(conn, ticket.id), too_many_locks=True)
-            where, params = guard_clause(guard, now, "%s")
-            cursor = await conn.execute(
-                _UPDATE.format(guard=where), update_values(ticket, change.holder, change.grant) + params
-            )
-            row = await cursor.fetchone()
-            if row is None:
-                raise GuardFailed(*await self._current(conn, ticket.id))
-            if ticket.lock is not None:
-                ticket = with_fence(ticket, int(row[0]))
-            return (await self._append(conn, [logged(change, ticket, now)]))[0]
+        if guard.max_locks is not None and ticket.lock is not None:
+            # two grants to one user on two replicas must not both pass the count: serialise on the user
+            await conn.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (ticket.lock.user_id,))
+            held = await (
+                await conn.execute(locks_held_statement("%s"), (ticket.lock.user_id, now, ticket.id))
+            ).fetchone()
+            assert held is not None
+            if held[0] >= guard.max_locks:
+                raise GuardFailed(*await self._current(conn, ticket.id), too_many_locks=True)
+        where, params = guard_clause(guard, now, "%s")
+        cursor = await conn.execute(
+            _UPDATE.format(guard=where), update_values(ticket, change.holder, change.grant) + params
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            raise GuardFailed(*await self._current(conn, ticket.id))
+        if ticket.lock is not None:
+            ticket = with_fence(ticket, int(row[0]))
+        return (await self._append(conn, [logged(change, ticket, now)]))[0]
 
     async def release_expired(self, now: datetime) -> list[LoggedEvent]:
         return await self._release(
