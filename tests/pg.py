@@ -52,3 +52,15 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')  # type: ignore[arg-type]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say it in one line at the end when the PostgreSQL half did not run, so nobody mistakes it for a pass."""
+    skipped = [report for report in terminalreporter.stats.get("skipped", []) if SKIP_REASON in str(report.longrepr)]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} PostgreSQL tests were SKIPPED: {SKIP_REASON}. Set LESBILLETS_PG to a server to run them "
+            "(CI requires it).",
+            yellow=True,
+            bold=True,
+        )
