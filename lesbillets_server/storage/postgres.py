@@ -25,6 +25,7 @@ from psycopg_pool import AsyncConnectionPool
 from lesbillets_server.errors import GuardFailed, StoreError, StoreUnavailable
 from lesbillets_server.health import WriteHealth
 from lesbillets_server.ratelimit import Buckets
+from lesbillets_server.storage import batch as batch_of
 from lesbillets_server.storage import schema
 from lesbillets_server.storage.pg_buckets import FORGET_AFTER_S, PgBuckets
 from lesbillets_server.storage.records import (
@@ -85,7 +86,7 @@ class PostgresStore:
     ) -> None:
         self.where = redacted(url)
         self.health = WriteHealth(self.where, time.monotonic(), logs=log_failures)
-        self._batch: list[tuple[TicketChange, datetime, asyncio.Future[LoggedEvent]]] = []
+        self._batch: batch_of.Batch = []
         self._committing: asyncio.Task[None] | None = None
         self._url = url
         self._pool = pool
@@ -213,9 +214,9 @@ class PostgresStore:
 
     async def _commit_batches(self) -> None:
         while self._batch:
-            batch = [item for item in self._batch if not item[2].cancelled()]  # given up on: changes nothing
+            batch = batch_of.wanted(self._batch)
             self._batch = []
-            outcomes: list[LoggedEvent | GuardFailed] = []
+            outcomes: list[batch_of.Outcome] = []
             try:
                 async with self.writing() as conn:
                     for change, now, _ in batch:
@@ -223,18 +224,10 @@ class PostgresStore:
                             outcomes.append(await self._change(conn, change, now))
                         except GuardFailed as failed:  # it wrote nothing: the others go on
                             outcomes.append(failed)
-            except Exception as exc:  # the transaction failed as a whole: nothing of it was written
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+            except Exception as exc:
+                batch_of.fail(batch, exc)
                 continue
-            for (_, _, future), outcome in zip(batch, outcomes, strict=True):
-                if future.done():
-                    continue
-                if isinstance(outcome, GuardFailed):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
+            batch_of.settle(batch, outcomes)
 
     async def _change(self, conn: psycopg.AsyncConnection[Any], change: TicketChange, now: datetime) -> LoggedEvent:
         guard = change.guard

@@ -25,6 +25,7 @@ from lesbillets_server.config import MEMORY_DB
 from lesbillets_server.errors import GuardFailed, StoreError, StoreUnavailable
 from lesbillets_server.health import WriteHealth
 from lesbillets_server.ratelimit import Buckets, MemoryBuckets
+from lesbillets_server.storage import batch as batch_of
 from lesbillets_server.storage import schema
 from lesbillets_server.storage.records import (
     Loaded,
@@ -101,7 +102,7 @@ class SqliteStore:
         target = str(path)
         self.where = target
         self.health = WriteHealth(target, time.monotonic(), logs=log_failures)
-        self._batch: list[tuple[TicketChange, datetime, asyncio.Future[LoggedEvent]]] = []
+        self._batch: batch_of.Batch = []
         self._committed_this_turn = False
         try:
             if target != MEMORY_DB:
@@ -212,9 +213,9 @@ class SqliteStore:
         self._committed_this_turn = False
 
     def _commit_batch(self) -> None:
-        batch = [item for item in self._batch if not item[2].cancelled()]  # a request given up on changes nothing
+        batch = batch_of.wanted(self._batch)
         self._batch = []
-        outcomes: list[LoggedEvent | GuardFailed] = []
+        outcomes: list[batch_of.Outcome] = []
         try:
             with self._transaction() as db:
                 for change, now, _ in batch:
@@ -222,18 +223,10 @@ class SqliteStore:
                         outcomes.append(self._change(db, change, now))
                     except GuardFailed as failed:  # it wrote nothing: the others go on
                         outcomes.append(failed)
-        except Exception as exc:  # the transaction failed as a whole: nothing of it was written
-            for _, _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+        except Exception as exc:
+            batch_of.fail(batch, exc)
             return
-        for (_, _, future), outcome in zip(batch, outcomes, strict=True):
-            if future.done():
-                continue
-            if isinstance(outcome, GuardFailed):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+        batch_of.settle(batch, outcomes)
 
     def _change(self, db: sqlite3.Connection, change: TicketChange, now: datetime) -> LoggedEvent:
         guard = change.guard
