@@ -70,12 +70,17 @@ async def run_writes(
     experiments: Sequence[str] = (),
     profile_to: Path | None = None,
 ) -> WritesResult:
-    """`db` is "file" (a fresh SQLite file), ":memory:", or a postgresql:// URL (of an empty schema)."""
+    """`db` is "file" (a fresh SQLite file), ":memory:", a postgresql:// URL (of an empty schema), or "echo": the
+    bare websockets request/reply server (bench/baseline.py), which answers each request with a reply and
+    broadcasts an event of the project's sizes and does nothing else — the stack's limit for this traffic."""
     with tempfile.TemporaryDirectory(prefix="bench-writes-") as tmp:
+        kind = "baseline" if db == "echo" else "project"
         path = db if db == ":memory:" or db.startswith("postgresql") else str(Path(tmp) / "writes.db")
         options = ["--users", str(agents), "--tickets", str(agents), "--db", path, "--synchronous", synchronous]
         options += [f"--experiment={name}" for name in experiments]
-        async with launch("project", *options, use_uvloop=use_uvloop, profile_to=profile_to) as server:
+        if db == "echo":
+            options = ["--users", str(agents), *shapes.baseline_options(shapes.cycle_sizes(agents))]
+        async with launch(kind, *options, use_uvloop=use_uvloop, profile_to=profile_to) as server:
             clients = await open_many(Agent, "127.0.0.1", server.port, range(agents))
             try:
                 latencies: list[float] = []
@@ -89,7 +94,15 @@ async def run_writes(
                 close_all(clients)
     ops = sum(counts)
     return WritesResult(
-        db="memory" if db == ":memory:" else "postgresql" if db.startswith("postgresql") else f"file ({synchronous})",
+        db=(
+            "memory"
+            if db == ":memory:"
+            else "echo"
+            if db == "echo"
+            else "postgresql"
+            if db.startswith("postgresql")
+            else f"file ({synchronous})"
+        ),
         agents=agents,
         ops_per_s=ops / seconds,
         p50_ms=percentile(latencies, 50),
