@@ -48,9 +48,9 @@ class EditorScreen(Screen["Ticket | None"]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+s", "save", "Save"),  # not priority: it must come after the keys typed before it
         Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+l", "lock", "Lock / extend", priority=True),
+        Binding("ctrl+l", "lock", "Lock / extend"),
     ]
 
     def __init__(self, ticket: Ticket | None) -> None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import TypeVar
 
+from textual.events import Key
 from textual.widgets import Input, Static, TextArea
 
 from lesbillets_tui.app import LesBilletsApp
@@ -101,6 +102,22 @@ async def test_scripted_agent_changes_show_at_once_without_moving_the_cursor(ser
             await bob.unlock(first.id)
             await until(pilot, lambda: "Bob" not in row_text(app, "First ticket, renamed").split("First")[0])
             assert app.model.total == 3 and app.model.get(created.id) is not None
+
+
+async def test_keys_in_one_burst_with_ctrl_s_are_all_saved(server: ServerHarness) -> None:
+    """Text and ctrl+s arriving together (a paste, then save; a fast typist over ssh) save every key typed."""
+    async with scripted_agent(server, BOB) as bob:
+        await bob.create_ticket("Printer jams")
+        events = bob.events()
+        async with running_app(server) as (app, pilot, _):
+            await pilot.press("e")
+            await until(pilot, lambda: isinstance(app.screen, EditorScreen), "the editor")
+            await pilot.press("end")
+            for character in " pasted":  # queued all at once, as a terminal delivers a burst
+                app.post_message(Key("space" if character == " " else character, character))
+            app.post_message(Key("ctrl+s", None))
+            updated = await next_of(events, TicketUpdated)
+            assert updated.ticket.title == "Printer jams pasted"
 
 
 async def test_edit_flow_is_seen_by_the_other_agent(server: ServerHarness) -> None:
