@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from bench.fanout import run_fanout
 from bench.hostile import ATTACKS
-from bench.hostile_server import NOFILE_SOFT
+from bench.hostile_server import NOFILE
 from bench.launch import raise_fd_limit
 from bench.profile import summarise
 from bench.report import RESULTS, Row, text_table, write_results
@@ -165,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if "hostile" in only:
         notes.append(
-            "hostile: a fresh `lesbillets-server serve` per attack with its default limits and a soft open-file limit"
-            f" of {NOFILE_SOFT}; each attacker is its own process on its own loopback address; attack sizes"
+            "hostile: a fresh `lesbillets-server serve` per attack with its default limits and an open-file limit"
+            f" of {NOFILE}; each attacker is its own process on its own loopback address; attack sizes"
             f" scaled by {args.hostile_scale:g}"
         )
     print()

@@ -3,7 +3,7 @@
 Unlike the other scenarios (which run `bench.launch` with the rate limits opened wide), this is the server as an
 operator runs it, with its default limits, so attacks meet the defences a deployment has. Its stderr goes to a
 file, so the bench can measure how many bytes of log an attack makes it write. Its open-file limit is set
-explicitly (`NOFILE_SOFT`), so the connection-flood result does not depend on the shell that started the bench.
+explicitly (`NOFILE`), so the connection-flood result does not depend on the shell that started the bench.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Final
 from bench import seed
 from lesbillets_server.storage import SqliteStore
 
-NOFILE_SOFT: Final = 4096
-"""The server's soft RLIMIT_NOFILE: a common distribution default for services, and below the flood's 5,000."""
+NOFILE: Final = 4096
+"""The server's RLIMIT_NOFILE, soft and hard: a common default for services, and below the flood's 5,000."""
 START_TIMEOUT_S: Final = 120.0
 STOP_TIMEOUT_S: Final = 15.0
 _READY: Final = re.compile(rb"serving on (wss?://\S+)")
@@ -47,8 +47,9 @@ async def seed_database(path: Path, *, users: int, tickets: int) -> None:
 def _limit_child() -> None:
     """In the server's process, before exec: its fd limit, and die with the bench (no orphan servers)."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    soft = NOFILE_SOFT if hard == resource.RLIM_INFINITY else min(NOFILE_SOFT, hard)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    limit = NOFILE if hard == resource.RLIM_INFINITY else min(NOFILE, hard)
+    # the hard limit too: the server raises its soft limit to the hard one, which would be the shell's again
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
