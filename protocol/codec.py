@@ -123,6 +123,16 @@ def codec_for(subprotocol: str | None) -> Codec:
 _PATH = re.compile(r" - at `(?P<path>[^`]+)`$")
 
 
+def follows(rule: object, text: str) -> bool:
+    """Whether ``text`` passes a wire type's rule (`Email`, `Title`…): what a peer would admit. Forms and the CLI
+    check with it, so they refuse what the protocol would, in the same words."""
+    try:
+        msgspec.convert(text, rule)
+    except msgspec.ValidationError:
+        return False
+    return True
+
+
 def describe_decode_error(exc: msgspec.DecodeError) -> tuple[str, str | None]:
     """A sentence for a person and the failing field path (``$.title``), if any."""
     text = str(exc)

@@ -1,10 +1,12 @@
 """The link under `protocol.client.Client`: one websocket at a time, its reader, and reconnecting.
 
 A reader task per connection routes each reply to the request waiting for its
-``rid`` and puts events (and every `AllTickets` reply) in a queue, in arrival
-order. A supervisor task waits for each connection to end and, unless the client
-is closing, reconnects with backoff, resumes the session and fetches a fresh
-snapshot before letting requests through again. When the server ends the session
+``rid`` and, once somebody asked for events (`Client.events`, or a snapshot with
+`Client.get_tickets` or `Client.get_rows`), puts events (and every `AllTickets`
+reply and `Rows` page) in a queue, in arrival order; a client that never asks
+keeps none. A supervisor task waits for each connection to end and, unless the
+client is closing, reconnects with backoff, resumes the session and fetches a
+fresh snapshot before letting requests through again. When the server ends the session
 (`SessionEnded`), the client does not reconnect: it closes, fails every request
 with `SessionEndedError`, and ``CLOSED`` carries the server's sentence.
 """
@@ -19,12 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from types import UnionType
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import msgspec
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 from protocol.codec import Codec, describe_decode_error
 from protocol.errors import (
@@ -41,17 +45,17 @@ from protocol.messages import (
     CloseCode,
     Error,
     Event,
+    GetRows,
     GetTickets,
+    InboxChanged,
+    PresenceChanged,
     Reply,
     Request,
     Resume,
+    Rows,
     ServerEvent,
     ServerMessage,
     SessionEnded,
-    TicketCreated,
-    TicketLocked,
-    TicketUnlocked,
-    TicketUpdated,
     User,
     Welcome,
 )
@@ -65,6 +69,8 @@ _wire_log.setLevel(logging.INFO)
 R = TypeVar("R", bound=Reply)
 
 SESSION_ENDED = "Your session has ended; please log in again."
+BIG_FRAME = 64 * 1024
+"""A frame this big (a page of rows, a snapshot) is followed by a turn of the event loop."""
 EVENT_BUFFER = 10_000
 """Queued items past which unread events are dropped (a reader that catches up then resyncs from a snapshot)."""
 
@@ -84,7 +90,9 @@ class ConnectionChanged:
     reason: str | None = None
 
 
-ClientEvent = TicketCreated | TicketUpdated | TicketLocked | TicketUnlocked | AllTickets | ConnectionChanged
+ClientEvent = ServerEvent | PresenceChanged | InboxChanged | AllTickets | Rows | ConnectionChanged
+"""What `Client.events` yields: logged events (with ``seq``), the notices about this user (presence, inbox),
+snapshots (`AllTickets`, or the pages of `Rows`) and connection changes."""
 
 
 class Connection:
@@ -94,7 +102,7 @@ class Connection:
         self, urls: Sequence[str], *, codec: Codec, reconnect: bool, request_timeout: float, open_timeout: float
     ) -> None:
         if not urls:
-            raise ValueError("connect needs at least one server URL")
+            raise NotConnected("No server address was given: name one, such as ws://127.0.0.1:8765.")
         self.urls = list(urls)
         """The servers of one helpdesk (replicas, or a balancer and a fallback): tried in turn."""
         self._current = 0
@@ -110,6 +118,10 @@ class Connection:
         self._open_timeout = open_timeout
         self._rids = RidCounter()
         self._snapshot_fetched = False  # so reconnecting resumes the event stream (or fetches a fresh snapshot)
+        self._rows_first: int | None = None
+        """Set when the table is loaded as `Rows` (the ``first`` asked for): a fresh snapshot is then rows too."""
+        self._rows_rid: int | None = None
+        """The `GetRows` whose pages are arriving (its first came, its last not yet)."""
         self._last_seq: int | None = None
         """The last event this client received (queued or read): where a resume picks up."""
         self._epoch: str | None = None
@@ -121,6 +133,8 @@ class Connection:
         self._closing = False
         self._supervisor: asyncio.Task[None] | None = None
         self.event_buffer = EVENT_BUFFER
+        self._listening = False
+        """Somebody asked for events: from then on they are queued (before, only the latest link change is)."""
 
     @property
     def url(self) -> str:
@@ -152,8 +166,9 @@ class Connection:
             except ProtocolViolation:
                 self._finish(None)
                 raise
-            except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-                failures.append(f"{self.url}: {_describe_failure(exc)}")
+            except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ValueError) as exc:
+                # ValueError: what websockets' URL parsing raises past its own checks (a port out of range)
+                failures.append(f"{self.url or '(nothing)'}: {_describe_failure(exc)}")
                 self._next_url()
         else:
             self._finish(None)
@@ -164,6 +179,9 @@ class Connection:
         self._supervisor = asyncio.create_task(self._supervise(reader))
 
     async def _open(self) -> ClientConnection:
+        unusable = _unusable(self.url)
+        if unusable is not None:
+            raise _UnusableURL(unusable)
         ws = await ws_connect(
             self.url,
             subprotocols=[Subprotocol(self._codec.subprotocol)],
@@ -213,7 +231,7 @@ class Connection:
             at_once = False
             try:
                 ws = await self._open()
-            except (OSError, TimeoutError, InvalidHandshake, ProtocolViolation) as exc:
+            except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ValueError, ProtocolViolation) as exc:
                 log.info("reconnecting to %s failed: %s", self.url, _describe_failure(exc))
                 self._next_url()
                 at_once = self._current != 0  # try every server once before backing off
@@ -245,18 +263,25 @@ class Connection:
         loop = asyncio.get_running_loop()
         if self.token is None:
             return
-        last_seq = self._last_seq if self._snapshot_fetched else None
+        interrupted = self._rows_rid is not None  # the table was half loaded: load it again
+        self._rows_rid = None
+        last_seq = self._last_seq if self._snapshot_fetched and not interrupted else None
         resume = Resume(rid=self._rids.next(), token=self.token, last_seq=last_seq, epoch=self._epoch)
         welcome = await self._call(ws, resume, Welcome, loop.time())
         self._welcome(welcome)
-        if self._snapshot_fetched and not welcome.resumed:
-            await self._call(ws, GetTickets(rid=self._rids.next()), AllTickets, loop.time())
+        if interrupted or (self._snapshot_fetched and not welcome.resumed):
+            if self._rows_first is not None:  # its first page, then the others as they come
+                await self._call(ws, GetRows(rid=self._rids.next(), first=self._rows_first), Rows, loop.time())
+            else:
+                await self._call(ws, GetTickets(rid=self._rids.next()), AllTickets, loop.time())
 
     def _next_url(self) -> None:
         self._current = (self._current + 1) % len(self.urls)
 
     def _change(self, state: ConnectionState, reason: str | None) -> None:
         self.state = state
+        if not self._listening:
+            self._drop_queued(keep=())  # nothing else is queued yet: a reader who comes later gets the latest
         self._events.put_nowait(ConnectionChanged(state, reason))
 
     def _finish(self, reason: str | None) -> None:
@@ -304,10 +329,15 @@ class Connection:
         """Route frames until the connection ends; why it ended, and whether to reconnect at once."""
         try:
             while True:
-                self._on_frame(await ws.recv(decode=False))
+                frame = await ws.recv(decode=False)
+                self._on_frame(frame)
                 if self.session_ended is not None:
                     await ws.close()
                     return self.session_ended.message, False
+                if len(frame) > BIG_FRAME:
+                    # Decoding it took a while, and frames already received come without a pause: let the rest
+                    # of the loop (an app painting the first page of rows) run before the next.
+                    await asyncio.sleep(0)
         except ConnectionClosed as exc:
             code = exc.rcvd.code if exc.rcvd is not None else None
             return _describe_close(code), code == CloseCode.RESYNC
@@ -328,6 +358,14 @@ class Connection:
         if isinstance(message, Event):
             self._push(message)
             return
+        if isinstance(message, PresenceChanged | InboxChanged):
+            # not in the log: no seq to keep, nothing to replay; a full queue drops them like events
+            if self._listening and self._events.qsize() < self.event_buffer:
+                self._events.put_nowait(message)
+            return
+        if isinstance(message, Rows):
+            self._on_rows(message)
+            return
         if isinstance(message, SessionEnded):
             log.info("the server ended the session: %s", message.message)
             self.session_ended = SessionEndedError(message.message, reason=message.reason)
@@ -347,15 +385,36 @@ class Connection:
             self._events.put_nowait(message)
         future.set_result(message)
 
+    def _on_rows(self, page: Rows) -> None:
+        """Queue a page of the table; the server sends nothing else between the first and the last."""
+        future = self._pending.get(page.rid)
+        if future is not None and not future.done():
+            # The first page: whatever is still queued is reflected in it (it arrived before it).
+            self._rows_rid = page.rid
+            self._drop_queued(keep=ConnectionChanged)
+            self._events.put_nowait(page)
+            future.set_result(page)
+        elif page.rid == self._rows_rid:
+            self._events.put_nowait(page)  # never dropped: pages are bounded by the table, not by events
+        else:
+            return  # a load whose request gave up waiting: its pages mean nothing now
+        if not page.more:
+            # Only now does a resume from this seq make sense: before, a reconnect loads the table again.
+            self._rows_rid = None
+            self._snapshot_fetched = True
+            self._last_seq = page.seq
+
     def _push(self, event: ServerEvent) -> None:
         self._last_seq = max(self._last_seq or 0, event.seq)
+        if not self._listening:
+            return  # nobody asked for events: keep none, and so never drop any
         if self._events.qsize() >= self.event_buffer:
             # Nobody reads fast enough: drop the queued events; the reader then sees a seq gap and resyncs.
-            dropped = self._drop_queued(keep=AllTickets | ConnectionChanged)
+            dropped = self._drop_queued(keep=AllTickets | Rows | ConnectionChanged)
             log.warning("events were not read in time; dropped %d", dropped)
         self._events.put_nowait(event)
 
-    def _drop_queued(self, *, keep: type | UnionType) -> int:
+    def _drop_queued(self, *, keep: type | UnionType | tuple[()]) -> int:
         queued = [self._events.get_nowait() for _ in range(self._events.qsize())]
         for item in queued:
             if isinstance(item, keep):
@@ -391,7 +450,37 @@ def _describe_close(code: int | None) -> str:
     return _CLOSE_REASONS.get(code, f"The server closed the connection (code {code}).")
 
 
+class _UnusableURL(ValueError):
+    """The client cannot even try this address; the text says why."""
+
+
+_NOT_USABLE = "that is not a usable ws:// or wss:// address"
+_BAD_PORT = "its port must be a number from 1 to 65535"
+
+
+def _unusable(url: str) -> str | None:
+    """Why `url` cannot be a server's address, or None when it can be tried."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # a port out of range or not a number, a broken [IPv6] host
+        return _BAD_PORT if "port" in str(exc).lower() else _NOT_USABLE
+    if parts.scheme not in ("ws", "wss"):
+        return "that is not a ws:// or wss:// address"
+    if not parts.hostname:
+        return "that address names no server"
+    if port == 0:  # websockets would quietly take it for the default port
+        return _BAD_PORT
+    try:
+        parse_uri(url)
+    except (InvalidURI, ValueError):  # credentials without a password, a fragment, a host IDNA refuses
+        return _NOT_USABLE
+    return None
+
+
 def _describe_failure(exc: Exception) -> str:
+    if isinstance(exc, _UnusableURL):
+        return str(exc)
     if isinstance(exc, ConnectionRefusedError):
         return "nothing is listening there"
     if isinstance(exc, TimeoutError):
@@ -400,4 +489,6 @@ def _describe_failure(exc: Exception) -> str:
         return f"the server refused the websocket (HTTP {exc.response.status_code})"
     if isinstance(exc, InvalidURI):
         return "that is not a ws:// or wss:// address"
+    if isinstance(exc, ValueError):
+        return _NOT_USABLE
     return str(exc) or type(exc).__name__
