@@ -15,8 +15,9 @@ from typing import Protocol
 
 from lesbillets_server.health import WriteHealth
 from lesbillets_server.ratelimit import Buckets
-from lesbillets_server.storage.records import Loaded, LoggedEvent, SessionRecord, TicketChange, UserRecord
-from protocol.messages import Ticket, UnlockReason, User
+from lesbillets_server.storage.records import Loaded, LoggedEvent, SessionRecord, UserRecord, Write
+from protocol.messages import Comment, InboxItem, SearchHit, Ticket, UnlockReason, User
+from protocol.query import Filter
 
 
 class Store(Protocol):
@@ -52,8 +53,10 @@ class Store(Protocol):
         """Add new tickets (one, or an import) in one transaction."""
         ...
 
-    async def change(self, change: TicketChange, now: datetime) -> LoggedEvent:
-        """Apply a guarded change; raises `GuardFailed` (with the row as it is) when the guard does not hold."""
+    async def change(self, change: Write, now: datetime) -> LoggedEvent:
+        """Apply a guarded change, or write a comment; raises `GuardFailed` (with the row as it is) when the guard
+        does not hold (for a comment edit: no comment by that author has the id). Writes the inbox entries the
+        event makes (see `inbox_rules`) in the same transaction."""
         ...
 
     async def release_expired(self, now: datetime) -> list[LoggedEvent]:
@@ -87,7 +90,38 @@ class Store(Protocol):
         ...
 
     async def trim_log(self, before: datetime) -> int:
-        """Forget events older than `before` (retention); how many went."""
+        """Forget events older than `before` (retention), and the inbox items they made; how many events went."""
+        ...
+
+    # --- the conversation and the inbox (their writes are `change`s) ----------------------------
+
+    async def comment(self, comment_id: uuid.UUID) -> Comment | None: ...
+
+    async def comments(self, ticket_id: uuid.UUID, limit: int, max_chars: int) -> list[Comment]:
+        """The ticket's newest comments, oldest first: at most `limit`, and none older once the newer ones' text
+        reaches `max_chars` characters (the one that reaches it is in)."""
+        ...
+
+    async def inbox(self, user_id: uuid.UUID, limit: int, *, unread_only: bool) -> tuple[list[InboxItem], int]:
+        """The user's newest `limit` items, newest first, and how many of all their items are unread."""
+        ...
+
+    async def inbox_item(self, user_id: uuid.UUID, seq: int) -> tuple[InboxItem | None, int]:
+        """The user's item from the event `seq` (None if that event gave them none), and their unread count."""
+        ...
+
+    async def mark_read(self, user_id: uuid.UUID, seqs: Collection[int], up_to: int | None) -> int:
+        """Mark read the user's items with these seqs and every one up to `up_to`; the unread count after."""
+        ...
+
+    # --- search -------------------------------------------------------------------------------------
+
+    async def search(self, query: Filter, limit: int, *, timeout_s: float) -> list[SearchHit]:
+        """Full-text search over titles, descriptions and comments with the qualifiers of `query`, best first, one
+        hit per ticket (the rule: storage/fts.py); without words, the tickets the qualifiers keep, newest first.
+
+        Raises `SearchTimedOut` when the database has worked `timeout_s` on it.
+        """
         ...
 
     # --- users and sessions ---------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Group commit, the part both stores share: a batch of changes waiting for one transaction, and how it ends."""
+"""Group commit, the part both stores share: a batch of writes (ticket changes and comments) waiting for one
+transaction, and how it ends."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import asyncio
 from datetime import datetime
 
 from lesbillets_server.errors import GuardFailed
-from lesbillets_server.storage.records import LoggedEvent, TicketChange
+from lesbillets_server.storage.records import LoggedEvent, Write
 
-Batch = list[tuple[TicketChange, datetime, "asyncio.Future[LoggedEvent]"]]
+Batch = list[tuple[Write, datetime, "asyncio.Future[LoggedEvent]"]]
 Outcome = LoggedEvent | GuardFailed
 
 

@@ -26,16 +26,22 @@ from lesbillets_server.errors import GuardFailed, StoreError, StoreUnavailable
 from lesbillets_server.health import WriteHealth
 from lesbillets_server.ratelimit import Buckets
 from lesbillets_server.storage import batch as batch_of
-from lesbillets_server.storage import schema
+from lesbillets_server.storage import fts_postgres, inbox_rules, schema
 from lesbillets_server.storage.pg_buckets import FORGET_AFTER_S, PgBuckets
 from lesbillets_server.storage.records import (
+    CommentWrite,
+    EventKind,
+    InboxEntry,
     Loaded,
     LoggedEvent,
+    Prior,
     SessionRecord,
     TicketChange,
     UserRecord,
+    Write,
+    comment_logged,
     created,
-    encode_ticket,
+    encode_event_data,
     logged,
     released_by_server,
     with_fence,
@@ -43,17 +49,34 @@ from lesbillets_server.storage.records import (
 from lesbillets_server.storage.sql import (
     EVENT_COLUMNS,
     TICKET_COLUMNS,
+    TICKET_PLACES,
     UNLOCK_FIELDS,
     event_from_row,
     guard_clause,
     locks_held_statement,
     new_uuid,
+    numbered,
     ticket_from_row,
     ticket_values,
     update_statement,
     update_values,
 )
-from protocol.messages import Role, Ticket, UnlockReason, User
+from lesbillets_server.storage.talk_sql import (
+    COMMENT_COLUMNS,
+    FETCH_ROWS,
+    INBOX_COLUMNS,
+    comment_from_row,
+    comment_values,
+    fitting,
+    inbox_item_from_row,
+    inbox_item_statement,
+    inbox_page_statement,
+    inbox_values,
+    newest_comments_statement,
+    unread_statement,
+)
+from protocol.messages import Comment, InboxItem, Role, SearchHit, Ticket, UnlockReason, User
+from protocol.query import Filter
 
 _UPDATE = update_statement("%s")
 _USER_COLUMNS = "id, email, name, role, password_hash, disabled"
@@ -91,6 +114,7 @@ class PostgresStore:
         self._url = url
         self._pool = pool
         self._channel = channel
+        self._search_slots = asyncio.Semaphore(fts_postgres.SEARCHES_AT_ONCE)
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = 10, log_failures: bool = True) -> PostgresStore:
@@ -193,15 +217,22 @@ class PostgresStore:
     # --- ticket changes -------------------------------------------------------------------------
 
     async def create_tickets(self, tickets: Sequence[Ticket], now: datetime) -> list[LoggedEvent]:
+        if not tickets:
+            return []
         async with self.writing() as conn:
-            async with conn.cursor() as cursor:
-                await cursor.executemany(
-                    f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})",
+            # a sequence: replicas creating at once never get the same number (a rolled-back one leaves a gap)
+            cursor = await conn.execute("SELECT nextval('ticket_numbers') FROM generate_series(1, %s)", (len(tickets),))
+            tickets = numbered(tickets, sorted(int(row[0]) for row in await cursor.fetchall()))
+            async with conn.cursor() as insert:
+                await insert.executemany(
+                    f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join(['%s'] * TICKET_PLACES)})",
                     [ticket_values(ticket, None) for ticket in tickets],
                 )
-            return await self._append(conn, [created(ticket, now) for ticket in tickets])
+            events = await self._append(conn, [created(ticket, now) for ticket in tickets])
+            await self._add_inbox(conn, [entry for event in events for entry in inbox_rules.for_ticket(event, None)])
+            return events
 
-    async def change(self, change: TicketChange, now: datetime) -> LoggedEvent:
+    async def change(self, change: Write, now: datetime) -> LoggedEvent:
         """Group commit: one transaction of changes is in flight at a time, and the changes asked for meanwhile
         make the next one, each still checked by its own guard. Every change takes the log's head row, so the
         changes of a helpdesk commit one after another: paying the commit once per batch is what scales."""
@@ -221,7 +252,7 @@ class PostgresStore:
                 async with self.writing() as conn:
                     for change, now, _ in batch:
                         try:
-                            outcomes.append(await self._change(conn, change, now))
+                            outcomes.append(await self._write_one(conn, change, now))
                         except GuardFailed as failed:  # it wrote nothing: the others go on
                             outcomes.append(failed)
             except Exception as exc:
@@ -251,6 +282,55 @@ class PostgresStore:
         if ticket.lock is not None:
             ticket = with_fence(ticket, int(row[0]))
         return (await self._append(conn, [logged(change, ticket, now)]))[0]
+
+    async def _write_one(self, conn: psycopg.AsyncConnection[Any], write: Write, now: datetime) -> LoggedEvent:
+        """One write of a batch, with the inbox entries it makes, in the batch's transaction."""
+        if isinstance(write, CommentWrite):
+            return await self._comment(conn, write, now)
+        if not inbox_rules.needs_prior(write):
+            return await self._change(conn, write, now)  # nobody can get an item from it
+        prior = await self._prior(conn, write.ticket.id)
+        event = await self._change(conn, write, now)
+        await self._add_inbox(conn, inbox_rules.for_ticket(event, prior))
+        return event
+
+    async def _prior(self, conn: psycopg.AsyncConnection[Any], ticket_id: uuid.UUID) -> Prior | None:
+        # FOR UPDATE: the row the change is about to write stays as read until the commit
+        cursor = await conn.execute("SELECT assignee, lock_user_id FROM tickets WHERE id = %s FOR UPDATE", (ticket_id,))
+        row = await cursor.fetchone()
+        return None if row is None else Prior(assignee=row[0], lock_user=row[1])
+
+    async def _comment(self, conn: psycopg.AsyncConnection[Any], write: CommentWrite, now: datetime) -> LoggedEvent:
+        comment = write.comment
+        named_before: list[uuid.UUID] = []
+        if write.kind is EventKind.COMMENTED:
+            await conn.execute(
+                f"INSERT INTO comments ({COMMENT_COLUMNS}) VALUES ({', '.join(['%s'] * 8)})",
+                comment_values(comment, list(comment.mentions)),
+            )
+        else:
+            cursor = await conn.execute(
+                "SELECT mentions FROM comments WHERE id = %s AND author = %s FOR UPDATE", (comment.id, comment.author)
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                raise GuardFailed(None, None)
+            named_before = list(row[0])
+            await conn.execute(
+                "UPDATE comments SET body = %s, edited_at = %s, mentions = %s WHERE id = %s",
+                (comment.body, comment.edited_at, list(comment.mentions), comment.id),
+            )
+        event = (await self._append(conn, [comment_logged(write, now)]))[0]
+        await self._add_inbox(conn, inbox_rules.for_comment(event, named_before))
+        return event
+
+    async def _add_inbox(self, conn: psycopg.AsyncConnection[Any], entries: list[InboxEntry]) -> None:
+        if entries:
+            async with conn.cursor() as cursor:
+                await cursor.executemany(
+                    f"INSERT INTO inbox ({INBOX_COLUMNS}) VALUES ({', '.join(['%s'] * 7)})",
+                    [inbox_values(entry) for entry in entries],
+                )
 
     async def release_expired(self, now: datetime) -> list[LoggedEvent]:
         return await self._release(
@@ -305,14 +385,14 @@ class PostgresStore:
                 f"INSERT INTO events (ticket_id, {EVENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     (
-                        e.ticket.id,
+                        e.ticket_id,
                         e.seq,
                         e.kind.value,
                         None if e.reason is None else e.reason.value,
                         e.actor,
                         e.at,
                         e.holder,
-                        encode_ticket(e.ticket),
+                        encode_event_data(e),
                     )
                     for e in numbered
                 ],
@@ -353,7 +433,65 @@ class PostgresStore:
 
     async def trim_log(self, before: datetime) -> int:
         async with self.writing() as conn:
+            await conn.execute(
+                "DELETE FROM inbox WHERE at < %s", (before,)
+            )  # the inbox is read from the log: it goes too
             return (await conn.execute("DELETE FROM events WHERE at < %s", (before,))).rowcount
+
+    # --- the conversation and the inbox ---------------------------------------------------------
+
+    async def comment(self, comment_id: uuid.UUID) -> Comment | None:
+        async with self.reading() as conn:
+            cursor = await conn.execute(f"SELECT {COMMENT_COLUMNS} FROM comments WHERE id = %s", (comment_id,))
+            row = await cursor.fetchone()
+        return None if row is None else _comment_from_row(row)
+
+    async def comments(self, ticket_id: uuid.UUID, limit: int, max_chars: int) -> list[Comment]:
+        fetched: list[tuple[Any, ...]] = []
+        async with self.reading() as conn, conn.transaction(), conn.cursor(name="newest_comments") as cursor:
+            await cursor.execute(newest_comments_statement("%s"), (ticket_id, limit))
+            chars = 0
+            while chars < max_chars and (batch := await cursor.fetchmany(FETCH_ROWS)):
+                fetched.extend(batch)
+                chars += sum(len(row[4]) for row in batch)
+        return [_comment_from_row(row) for row in reversed(fitting(fetched, max_chars))]
+
+    async def inbox(self, user_id: uuid.UUID, limit: int, *, unread_only: bool) -> tuple[list[InboxItem], int]:
+        async with self.reading() as conn, conn.transaction():
+            # one snapshot for the page and the count
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor = await conn.execute(inbox_page_statement("%s", "false", unread_only=unread_only), (user_id, limit))
+            items = [inbox_item_from_row(row, new_uuid, _time) for row in await cursor.fetchall()]
+            unread = await self._unread(conn, user_id)
+        return items, unread
+
+    async def inbox_item(self, user_id: uuid.UUID, seq: int) -> tuple[InboxItem | None, int]:
+        async with self.reading() as conn, conn.transaction():
+            await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            row = await (await conn.execute(inbox_item_statement("%s"), (user_id, seq))).fetchone()
+            unread = await self._unread(conn, user_id)
+        return (None if row is None else inbox_item_from_row(row, new_uuid, _time)), unread
+
+    async def mark_read(self, user_id: uuid.UUID, seqs: Collection[int], up_to: int | None) -> int:
+        async with self.writing() as conn:
+            await conn.execute(
+                "UPDATE inbox SET read = true WHERE user_id = %s AND NOT read"
+                " AND (seq = ANY(%s::bigint[]) OR seq <= %s)",
+                (user_id, list(seqs), -1 if up_to is None else up_to),
+            )
+            return await self._unread(conn, user_id)
+
+    @staticmethod
+    async def _unread(conn: psycopg.AsyncConnection[Any], user_id: uuid.UUID) -> int:
+        row = await (await conn.execute(unread_statement("%s", "false"), (user_id,))).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    # --- search -------------------------------------------------------------------------------------
+
+    async def search(self, query: Filter, limit: int, *, timeout_s: float) -> list[SearchHit]:
+        async with self._search_slots, self.reading() as conn:
+            return await fts_postgres.search(conn, query, limit, timeout_s)
 
     # --- users and sessions ---------------------------------------------------------------------
 
@@ -471,6 +609,10 @@ async def _migrate(conn: psycopg.AsyncConnection[Any], where: str) -> None:
                 "INSERT INTO meta VALUES ('schema_version', %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (number + 1,),
             )
+
+
+def _comment_from_row(row: tuple[Any, ...]) -> Comment:
+    return comment_from_row(row, new_uuid, _time, list)
 
 
 def _user_from_row(row: tuple[Any, ...]) -> UserRecord:

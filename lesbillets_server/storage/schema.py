@@ -81,6 +81,79 @@ SQLITE: Final[list[list[str]]] = [
         # a grant counts the user's unexpired locks (max_locks): without it, a scan of every ticket
         "CREATE INDEX tickets_lock_user ON tickets (lock_user_id) WHERE lock_user_id IS NOT NULL",
     ],
+    # 4: ticket numbers, due dates and tags; the conversation; the inbox
+    [
+        "ALTER TABLE tickets ADD COLUMN number INTEGER",
+        "ALTER TABLE tickets ADD COLUMN due_at TEXT",
+        "ALTER TABLE tickets ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'",
+        # existing tickets are numbered in the order they were created
+        """UPDATE tickets SET number = numbered.n FROM (
+            SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM tickets) AS numbered
+            WHERE numbered.id = tickets.id""",
+        "CREATE UNIQUE INDEX tickets_number ON tickets (number)",
+        "INSERT INTO meta SELECT 'ticket_number', coalesce(max(number), 0) FROM tickets",
+        """CREATE TABLE comments (
+            id TEXT PRIMARY KEY,
+            ticket_id TEXT NOT NULL,
+            author TEXT NOT NULL,
+            author_name TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            edited_at TEXT,
+            mentions TEXT NOT NULL DEFAULT '[]')""",
+        "CREATE INDEX comments_ticket ON comments (ticket_id, created_at)",
+        """CREATE TABLE inbox (
+            user_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            ticket_id TEXT NOT NULL,
+            comment_id TEXT,
+            actor TEXT,
+            at TEXT NOT NULL,
+            read INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (user_id, seq))""",
+        "CREATE INDEX inbox_unread ON inbox (user_id) WHERE read = 0",
+    ],
+    # 5: full-text search. External-content FTS5 tables read their text from `tickets` and `comments` by rowid;
+    # triggers keep them in step whatever code writes those tables (the store opens with recursive_triggers, so an
+    # INSERT OR REPLACE fires the delete trigger too). A VACUUM may renumber the rowids of these tables (their keys
+    # are text): rebuild both indexes after one ("INSERT INTO tickets_fts (tickets_fts) VALUES ('rebuild')").
+    [
+        """CREATE VIRTUAL TABLE tickets_fts USING fts5 (
+            title, description, content = 'tickets', tokenize = 'porter unicode61 remove_diacritics 2')""",
+        """CREATE VIRTUAL TABLE comments_fts USING fts5 (
+            body, content = 'comments', tokenize = 'porter unicode61 remove_diacritics 2')""",
+        """CREATE TRIGGER tickets_fts_insert AFTER INSERT ON tickets BEGIN
+            INSERT INTO tickets_fts (rowid, title, description) VALUES (new.rowid, new.title, new.description);
+        END""",
+        # a lock or a renewal rewrites the row with the same text: the index is left alone
+        """CREATE TRIGGER tickets_fts_update AFTER UPDATE OF title, description ON tickets
+            WHEN old.title IS NOT new.title OR old.description IS NOT new.description BEGIN
+            INSERT INTO tickets_fts (tickets_fts, rowid, title, description)
+                VALUES ('delete', old.rowid, old.title, old.description);
+            INSERT INTO tickets_fts (rowid, title, description) VALUES (new.rowid, new.title, new.description);
+        END""",
+        """CREATE TRIGGER tickets_fts_delete AFTER DELETE ON tickets BEGIN
+            INSERT INTO tickets_fts (tickets_fts, rowid, title, description)
+                VALUES ('delete', old.rowid, old.title, old.description);
+        END""",
+        """CREATE TRIGGER comments_fts_insert AFTER INSERT ON comments BEGIN
+            INSERT INTO comments_fts (rowid, body) VALUES (new.rowid, new.body);
+        END""",
+        """CREATE TRIGGER comments_fts_update AFTER UPDATE OF body ON comments
+            WHEN old.body IS NOT new.body BEGIN
+            INSERT INTO comments_fts (comments_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
+            INSERT INTO comments_fts (rowid, body) VALUES (new.rowid, new.body);
+        END""",
+        """CREATE TRIGGER comments_fts_delete AFTER DELETE ON comments BEGIN
+            INSERT INTO comments_fts (comments_fts, rowid, body) VALUES ('delete', old.rowid, old.body);
+        END""",
+        # what is already there
+        "INSERT INTO tickets_fts (tickets_fts) VALUES ('rebuild')",
+        "INSERT INTO comments_fts (comments_fts) VALUES ('rebuild')",
+        # a search with qualifiers only lists the matching tickets newest first
+        "CREATE INDEX tickets_created ON tickets (created_at)",
+    ],
 ]
 
 POSTGRES: Final[list[list[str]]] = [
@@ -152,6 +225,54 @@ POSTGRES: Final[list[list[str]]] = [
         "CREATE TABLE login_trust (pair text PRIMARY KEY, until double precision NOT NULL)",
         # a grant counts the user's unexpired locks (max_locks): without it, a scan of every ticket
         "CREATE INDEX tickets_lock_user ON tickets (lock_user_id) WHERE lock_user_id IS NOT NULL",
+    ],
+    # 4: ticket numbers (a sequence: replicas never collide), due dates and tags; the conversation; the inbox
+    [
+        "ALTER TABLE tickets ADD COLUMN number bigint",
+        "ALTER TABLE tickets ADD COLUMN due_at timestamptz",
+        "ALTER TABLE tickets ADD COLUMN tags text[] NOT NULL DEFAULT '{}'",
+        """UPDATE tickets SET number = numbered.n FROM (
+            SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM tickets) AS numbered
+            WHERE numbered.id = tickets.id""",
+        "CREATE UNIQUE INDEX tickets_number ON tickets (number)",
+        "CREATE SEQUENCE ticket_numbers",
+        "SELECT setval('ticket_numbers', coalesce(max(number), 0) + 1, false) FROM tickets",
+        """CREATE TABLE comments (
+            id uuid PRIMARY KEY,
+            ticket_id uuid NOT NULL,
+            author uuid NOT NULL,
+            author_name text NOT NULL,
+            body text NOT NULL,
+            created_at timestamptz NOT NULL,
+            edited_at timestamptz,
+            mentions uuid[] NOT NULL DEFAULT '{}')""",
+        "CREATE INDEX comments_ticket ON comments (ticket_id, created_at)",
+        """CREATE TABLE inbox (
+            user_id uuid NOT NULL,
+            seq bigint NOT NULL,
+            kind text NOT NULL,
+            ticket_id uuid NOT NULL,
+            comment_id uuid,
+            actor uuid,
+            at timestamptz NOT NULL,
+            read boolean NOT NULL DEFAULT false,
+            PRIMARY KEY (user_id, seq))""",
+        "CREATE INDEX inbox_unread ON inbox (user_id) WHERE NOT read",
+    ],
+    # 5: full-text search. Generated tsvector columns (the database keeps them in step with every write, and
+    # computes them for the rows already there) under GIN indexes; the title has its own, for the title tier.
+    [
+        """ALTER TABLE tickets ADD COLUMN search_title tsvector
+            GENERATED ALWAYS AS (to_tsvector('english', title)) STORED""",
+        """ALTER TABLE tickets ADD COLUMN search_text tsvector GENERATED ALWAYS AS (
+            setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', description), 'B'))
+            STORED""",
+        "CREATE INDEX tickets_search_title ON tickets USING gin (search_title)",
+        "CREATE INDEX tickets_search_text ON tickets USING gin (search_text)",
+        "ALTER TABLE comments ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('english', body)) STORED",
+        "CREATE INDEX comments_search ON comments USING gin (search)",
+        # a search with qualifiers only lists the matching tickets newest first
+        "CREATE INDEX tickets_created ON tickets (created_at)",
     ],
 ]
 

@@ -6,24 +6,29 @@ its placeholder and a converter for the values.
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from lesbillets_server.storage.records import EventKind, Guard, LoggedEvent, decode_ticket
+import msgspec
+
+from lesbillets_server.storage.records import EventKind, Guard, LoggedEvent, decode_event_data
 from protocol.messages import Lock, Priority, Status, Ticket, UnlockReason
 
 TICKET_COLUMNS = (
     "id, title, description, status, priority, assignee, created_at, created_by, updated_at, updated_by, version,"
-    " lock_user_id, lock_user_name, lock_expires_at, lock_session, lock_fence"
+    " lock_user_id, lock_user_name, lock_expires_at, lock_session, lock_fence, number, due_at, tags"
 )
+TICKET_PLACES = 19
+"""How many values `TICKET_COLUMNS` names."""
 EVENT_COLUMNS = "seq, kind, reason, actor, at, holder, data"
 
 _SET_FIELDS = (
     "title = {p}, description = {p}, status = {p}, priority = {p}, assignee = {p}, updated_at = {p},"
     " updated_by = {p}, version = {p}, lock_user_id = {p}, lock_user_name = {p}, lock_expires_at = {p},"
-    " lock_session = {p}, lock_fence = lock_fence + {p}"
+    " lock_session = {p}, due_at = {p}, tags = {p}, lock_fence = lock_fence + {p}"
 )
 UNLOCK_FIELDS = "lock_user_id = NULL, lock_user_name = NULL, lock_expires_at = NULL, lock_session = NULL"
 
@@ -50,6 +55,9 @@ def ticket_values(ticket: Ticket, holder: str | None) -> tuple[Any, ...]:
         None if lock is None else lock.expires_at,
         holder if lock is not None else None,
         0 if lock is None else lock.fence,
+        ticket.number,
+        ticket.due_at,
+        list(ticket.tags),
     )
 
 
@@ -71,8 +79,21 @@ def ticket_from_row(row: tuple[Any, ...], as_uuid: Convert, as_time: Convert) ->
         updated_by=as_uuid(row[9]),
         version=int(row[10]),
         lock=lock,
+        number=int(row[16]),
+        due_at=None if row[17] is None else as_time(row[17]),
+        tags=_tags(row[18]),
     )
     return ticket, row[14]
+
+
+def _tags(value: Any) -> list[str]:
+    """Tags as stored: JSON text on SQLite, a text[] on PostgreSQL."""
+    return list(json.loads(value) if isinstance(value, str) else value)
+
+
+def numbered(tickets: Sequence[Ticket], numbers: Sequence[int]) -> list[Ticket]:
+    """New tickets with the numbers the database just gave them, in order."""
+    return [msgspec.structs.replace(ticket, number=n) for ticket, n in zip(tickets, numbers, strict=True)]
 
 
 def update_statement(placeholder: str) -> str:
@@ -83,8 +104,9 @@ def update_statement(placeholder: str) -> str:
 
 def update_values(ticket: Ticket, holder: str | None, grant: bool) -> list[Any]:
     values = list(ticket_values(ticket, holder))
-    # SET skips id, created_at and created_by (0, 6, 7); the fence is an increment; WHERE id comes last
-    kept = [values[i] for i in (1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13, 14)]
+    # SET skips id, created_at, created_by and number (0, 6, 7, 16), which never change; the fence is an
+    # increment; WHERE id comes last
+    kept = [values[i] for i in (1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13, 14, 17, 18)]
     return [*kept, 1 if grant else 0, ticket.id]
 
 
@@ -126,12 +148,15 @@ def new_uuid(value: Any) -> uuid.UUID:
 def event_from_row(row: tuple[Any, ...], as_uuid: Convert, as_time: Convert) -> LoggedEvent:
     """A log row in `EVENT_COLUMNS` order."""
     seq, kind, reason, actor, at, holder, data = row
+    event_kind = EventKind(kind)
+    ticket, comment = decode_event_data(event_kind, bytes(data))
     return LoggedEvent(
         seq=int(seq),
-        kind=EventKind(kind),
-        ticket=decode_ticket(bytes(data)),
+        kind=event_kind,
+        ticket=ticket,
         holder=holder,
         actor=None if actor is None else as_uuid(actor),
         at=as_time(at),
         reason=None if reason is None else UnlockReason(reason),
+        comment=comment,
     )

@@ -8,6 +8,7 @@ in one turn of the loop share one transaction (see `change`).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import sqlite3
@@ -26,15 +27,22 @@ from lesbillets_server.errors import GuardFailed, StoreError, StoreUnavailable
 from lesbillets_server.health import WriteHealth
 from lesbillets_server.ratelimit import Buckets, MemoryBuckets
 from lesbillets_server.storage import batch as batch_of
-from lesbillets_server.storage import schema
+from lesbillets_server.storage import inbox_rules, schema
+from lesbillets_server.storage.fts_sqlite import SqliteSearch
 from lesbillets_server.storage.records import (
+    CommentWrite,
+    EventKind,
+    InboxEntry,
     Loaded,
     LoggedEvent,
+    Prior,
     SessionRecord,
     TicketChange,
     UserRecord,
+    Write,
+    comment_logged,
     created,
-    encode_ticket,
+    encode_event_data,
     logged,
     released_by_server,
     with_fence,
@@ -42,17 +50,33 @@ from lesbillets_server.storage.records import (
 from lesbillets_server.storage.sql import (
     EVENT_COLUMNS,
     TICKET_COLUMNS,
+    TICKET_PLACES,
     UNLOCK_FIELDS,
     event_from_row,
     guard_clause,
     locks_held_statement,
     new_uuid,
+    numbered,
     ticket_from_row,
     ticket_values,
     update_statement,
     update_values,
 )
-from protocol.messages import Role, Ticket, UnlockReason, User
+from lesbillets_server.storage.talk_sql import (
+    COMMENT_COLUMNS,
+    INBOX_COLUMNS,
+    comment_from_row,
+    comment_values,
+    fitting,
+    inbox_item_from_row,
+    inbox_item_statement,
+    inbox_page_statement,
+    inbox_values,
+    newest_comments_statement,
+    unread_statement,
+)
+from protocol.messages import Comment, InboxItem, Role, SearchHit, Ticket, UnlockReason, User
+from protocol.query import Filter
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +106,8 @@ def _value(value: Any) -> Any:
         return str(value)
     if isinstance(value, datetime):
         return ts(value)
+    if isinstance(value, list):  # tags
+        return json.dumps(value)
     return value
 
 
@@ -111,8 +137,11 @@ class SqliteStore:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
             self._db.execute("PRAGMA foreign_keys = ON")
+            # an INSERT OR REPLACE then fires delete triggers too: the search index's (schema migration 5)
+            self._db.execute("PRAGMA recursive_triggers = ON")
             self._db.execute(f"PRAGMA busy_timeout = {round(busy_timeout_s * 1000)}")
             self._migrate()
+            self._searches = SqliteSearch(None if target == MEMORY_DB else target, self._db)
         except (OSError, sqlite3.Error) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise StoreError(f"Cannot open the database {target}: {reason}.") from exc
@@ -161,6 +190,7 @@ class SqliteStore:
             )
 
     async def close(self) -> None:
+        self._searches.close()
         self._db.close()
 
     # --- the read model's start, the clock ------------------------------------------------------
@@ -185,14 +215,23 @@ class SqliteStore:
     # --- ticket changes -------------------------------------------------------------------------
 
     async def create_tickets(self, tickets: Sequence[Ticket], now: datetime) -> list[LoggedEvent]:
+        if not tickets:
+            return []
         with self._transaction() as db:
+            # the numbers come from a counter in this transaction: given in creation order, never twice
+            (last,) = db.execute(
+                "UPDATE meta SET value = value + ? WHERE key = 'ticket_number' RETURNING value", (len(tickets),)
+            ).fetchone()
+            tickets = numbered(tickets, range(last - len(tickets) + 1, last + 1))
             db.executemany(
-                f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                f"INSERT INTO tickets ({TICKET_COLUMNS}) VALUES ({', '.join('?' * TICKET_PLACES)})",
                 [[_value(v) for v in ticket_values(ticket, None)] for ticket in tickets],
             )
-            return self._append(db, [created(ticket, now) for ticket in tickets])
+            events = self._append(db, [created(ticket, now) for ticket in tickets])
+            self._add_inbox(db, [entry for event in events for entry in inbox_rules.for_ticket(event, None)])
+            return events
 
-    async def change(self, change: TicketChange, now: datetime) -> LoggedEvent:
+    async def change(self, change: Write, now: datetime) -> LoggedEvent:
         """Group commit: the first change of a turn of the event loop commits at once (a lone agent waits for
         nothing); the changes asked for after it in the same turn share the next transaction, each still checked
         by its own guard, so under load the commit is paid once for many (it was a fifth of the server's time
@@ -202,7 +241,7 @@ class SqliteStore:
             self._committed_this_turn = True
             loop.call_soon(self._new_turn)
             with self._transaction() as db:
-                return self._change(db, change, now)
+                return self._write_one(db, change, now)
         future: asyncio.Future[LoggedEvent] = loop.create_future()
         if not self._batch:
             loop.call_soon(self._commit_batch)
@@ -220,7 +259,7 @@ class SqliteStore:
             with self._transaction() as db:
                 for change, now, _ in batch:
                     try:
-                        outcomes.append(self._change(db, change, now))
+                        outcomes.append(self._write_one(db, change, now))
                     except GuardFailed as failed:  # it wrote nothing: the others go on
                         outcomes.append(failed)
         except Exception as exc:
@@ -245,6 +284,54 @@ class SqliteStore:
         if ticket.lock is not None:
             ticket = with_fence(ticket, row[0])
         return self._append(db, [logged(change, ticket, now)])[0]
+
+    def _write_one(self, db: sqlite3.Connection, write: Write, now: datetime) -> LoggedEvent:
+        """One write of a batch, with the inbox entries it makes, in the batch's transaction."""
+        if isinstance(write, CommentWrite):
+            return self._comment(db, write, now)
+        if not inbox_rules.needs_prior(write):
+            return self._change(db, write, now)  # nobody can get an item from it
+        prior = self._prior(db, write.ticket.id)
+        event = self._change(db, write, now)
+        self._add_inbox(db, inbox_rules.for_ticket(event, prior))
+        return event
+
+    def _prior(self, db: sqlite3.Connection, ticket_id: uuid.UUID) -> Prior | None:
+        row = db.execute("SELECT assignee, lock_user_id FROM tickets WHERE id = ?", (str(ticket_id),)).fetchone()
+        if row is None:
+            return None
+        assignee, lock_user = (None if value is None else uuid.UUID(value) for value in row)
+        return Prior(assignee=assignee, lock_user=lock_user)
+
+    def _comment(self, db: sqlite3.Connection, write: CommentWrite, now: datetime) -> LoggedEvent:
+        comment = write.comment
+        mentions = _mentions_text(comment.mentions)
+        named_before: list[uuid.UUID] = []
+        if write.kind is EventKind.COMMENTED:
+            values = [_value(v) for v in comment_values(comment, mentions)]
+            db.execute(f"INSERT INTO comments ({COMMENT_COLUMNS}) VALUES ({', '.join('?' * 8)})", values)
+        else:
+            # the transaction holds the write lock: what the row named before is what this edit replaces
+            row = db.execute(
+                "SELECT mentions FROM comments WHERE id = ? AND author = ?", (str(comment.id), str(comment.author))
+            ).fetchone()
+            if row is None:
+                raise GuardFailed(None, None)
+            named_before = _mentions_list(row[0])
+            db.execute(
+                "UPDATE comments SET body = ?, edited_at = ?, mentions = ? WHERE id = ?",
+                (comment.body, _value(comment.edited_at), mentions, str(comment.id)),
+            )
+        event = self._append(db, [comment_logged(write, now)])[0]
+        self._add_inbox(db, inbox_rules.for_comment(event, named_before))
+        return event
+
+    def _add_inbox(self, db: sqlite3.Connection, entries: list[InboxEntry]) -> None:
+        if entries:
+            db.executemany(
+                f"INSERT INTO inbox ({INBOX_COLUMNS}) VALUES ({', '.join('?' * 7)})",
+                [[_value(v) for v in inbox_values(entry)] for entry in entries],
+            )
 
     async def release_expired(self, now: datetime) -> list[LoggedEvent]:
         return self._release("lock_session IS NOT NULL AND lock_expires_at <= ?", [ts(now)], UnlockReason.EXPIRED, now)
@@ -282,14 +369,14 @@ class SqliteStore:
             f"INSERT INTO events (ticket_id, {EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    str(e.ticket.id),
+                    str(e.ticket_id),
                     e.seq,
                     e.kind.value,
                     None if e.reason is None else e.reason.value,
                     None if e.actor is None else str(e.actor),
                     ts(e.at),
                     e.holder,
-                    encode_ticket(e.ticket),
+                    encode_event_data(e),
                 )
                 for e in numbered
             ],
@@ -322,7 +409,49 @@ class SqliteStore:
 
     async def trim_log(self, before: datetime) -> int:
         with self._transaction() as db:
+            # the inbox is read from the log: its items go with their events
+            db.execute("DELETE FROM inbox WHERE at < ?", (ts(before),))
             return db.execute("DELETE FROM events WHERE at < ?", (ts(before),)).rowcount
+
+    # --- the conversation and the inbox ---------------------------------------------------------
+
+    async def comment(self, comment_id: uuid.UUID) -> Comment | None:
+        row = self._db.execute(f"SELECT {COMMENT_COLUMNS} FROM comments WHERE id = ?", (str(comment_id),)).fetchone()
+        return None if row is None else _comment_from_row(row)
+
+    async def comments(self, ticket_id: uuid.UUID, limit: int, max_chars: int) -> list[Comment]:
+        cursor = self._db.execute(newest_comments_statement("?"), (str(ticket_id), limit))
+        try:
+            rows = fitting(cursor, max_chars)
+        finally:
+            cursor.close()
+        return [_comment_from_row(row) for row in reversed(rows)]
+
+    async def inbox(self, user_id: uuid.UUID, limit: int, *, unread_only: bool) -> tuple[list[InboxItem], int]:
+        rows = self._db.execute(inbox_page_statement("?", "0", unread_only=unread_only), (str(user_id), limit))
+        items = [inbox_item_from_row(row, new_uuid, _time) for row in rows.fetchall()]
+        return items, self._unread(user_id)
+
+    async def inbox_item(self, user_id: uuid.UUID, seq: int) -> tuple[InboxItem | None, int]:
+        row = self._db.execute(inbox_item_statement("?"), (str(user_id), seq)).fetchone()
+        return (None if row is None else inbox_item_from_row(row, new_uuid, _time)), self._unread(user_id)
+
+    async def mark_read(self, user_id: uuid.UUID, seqs: Collection[int], up_to: int | None) -> int:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE inbox SET read = 1 WHERE user_id = ? AND read = 0"
+                " AND (seq IN (SELECT value FROM json_each(?)) OR seq <= ?)",
+                (str(user_id), json.dumps(list(seqs)), -1 if up_to is None else up_to),
+            )
+            return self._unread(user_id)
+
+    def _unread(self, user_id: uuid.UUID) -> int:
+        return int(self._db.execute(unread_statement("?", "0"), (str(user_id),)).fetchone()[0])
+
+    # --- search -------------------------------------------------------------------------------------
+
+    async def search(self, query: Filter, limit: int, *, timeout_s: float) -> list[SearchHit]:
+        return await self._searches.search(query, limit, timeout_s)
 
     # --- users and sessions ---------------------------------------------------------------------
 
@@ -413,6 +542,18 @@ class SqliteStore:
         # julianday() reads the stored ISO 8601 text with its offset, whatever its precision
         with self._transaction() as db:
             return db.execute("DELETE FROM sessions WHERE julianday(expires_at) <= julianday(?)", (ts(now),)).rowcount
+
+
+def _mentions_text(mentions: list[uuid.UUID]) -> str:
+    return json.dumps([str(user) for user in mentions])
+
+
+def _mentions_list(text: Any) -> list[uuid.UUID]:
+    return [uuid.UUID(user) for user in json.loads(text)]
+
+
+def _comment_from_row(row: tuple[Any, ...]) -> Comment:
+    return comment_from_row(row, new_uuid, _time, _mentions_list)
 
 
 def _user_from_row(row: tuple[Any, ...]) -> UserRecord:
