@@ -26,6 +26,7 @@ from lesbillets_server.connection import ConnectionHandler
 from lesbillets_server.dispatch import Dispatcher
 from lesbillets_server.health import WriteHealth
 from lesbillets_server.http import process_request
+from lesbillets_server.inbox_push import InboxPush
 from lesbillets_server.limits import (
     AcceptErrorLog,
     ConnectionLimiter,
@@ -37,12 +38,16 @@ from lesbillets_server.limits import (
 from lesbillets_server.metrics import Metrics
 from lesbillets_server.outbox import Outbox, OutboxConnection
 from lesbillets_server.ownership import claim
+from lesbillets_server.presence_hub import PresenceHub
+from lesbillets_server.presence_pg import PgPresenceBus
 from lesbillets_server.quota import CreationQuota
 from lesbillets_server.ratelimit import LoginThrottle
-from lesbillets_server.service import Clock, TicketService, utc_now
+from lesbillets_server.search import SearchBudget, Searcher
+from lesbillets_server.service import TicketService
 from lesbillets_server.sessions import SessionWatch
 from lesbillets_server.snapshots import Snapshots
 from lesbillets_server.storage import Store, is_postgres_url, open_store
+from protocol.clock import Clock, utc_now
 from protocol.codec import SUBPROTOCOLS
 
 log = logging.getLogger(__name__)
@@ -159,15 +164,32 @@ async def _serving(
             ),
             pool=CheckPool(workers=config.login_workers, queue=config.login_queue, reserved=config.login_queue),
         )
+        # presence crosses replicas on the database they share (LISTEN/NOTIFY); with SQLite it stays in memory
+        presence = PresenceHub(
+            broadcaster.notify_all,
+            replica=service.replica,
+            bus=PgPresenceBus(config.db) if store.shared else None,
+        )
         dispatcher = Dispatcher(
             service,
             auth,
             broadcaster,
             snapshots,
             CreationQuota(rate_per_s=config.create_rate_per_s, burst=config.create_burst),
+            CreationQuota(rate_per_s=config.change_rate_per_s, burst=config.change_burst),
+            presence,
+            searcher=Searcher(
+                store,
+                SearchBudget(share=config.search_share, burst_s=config.search_burst_s),
+                timeout_s=config.search_timeout_s,
+                users=service.users,
+            ),
             lock_ttl_s=config.lock_ttl_s,
             server_version=server_version(),
+            comment_quota=CreationQuota(rate_per_s=config.comment_rate_per_s, burst=config.comment_burst),
         )
+        inbox_push = InboxPush(store, dispatcher.connected, dispatcher.notify_user)
+        service.follower.observe(inbox_push.on_event)
         watch = SessionWatch(store, dispatcher, service.now)
         await watch.start()
         handler = ConnectionHandler(
@@ -201,6 +223,7 @@ async def _serving(
                 asyncio.create_task(service.maintain()),
                 asyncio.create_task(service.follower.follow()),
                 asyncio.create_task(watch.run(config.session_check_s)),
+                asyncio.create_task(presence.run()),
             ]
             log.info("serving on %s (database %s)", running.url, store.where)
             try:
@@ -209,9 +232,11 @@ async def _serving(
                 for task in upkeep:
                     task.cancel()
                 await asyncio.gather(*upkeep, return_exceptions=True)
+                await inbox_push.close()
                 snapshots.stop()
                 server.close(close_connections=True)
                 await server.wait_closed()
+                await presence.stop()
                 await service.stop()
                 auth.close()
     finally:

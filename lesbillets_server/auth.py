@@ -16,6 +16,7 @@ import hashlib
 import math
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,7 +28,8 @@ from lesbillets_server.errors import Rejected, UserAdminError
 from lesbillets_server.ratelimit import LoginRefused, LoginScope, LoginThrottle
 from lesbillets_server.storage import Store
 from lesbillets_server.storage.records import SessionRecord
-from protocol.messages import ErrorCode, Role, User
+from protocol.codec import follows
+from protocol.messages import PASSWORD_MAX, Email, ErrorCode, Role, User, UserName
 
 _hasher = PasswordHasher()
 # Verifying against this when the email is unknown makes both failures take as long.
@@ -116,6 +118,11 @@ class Authenticator:
     async def logout(self, session_id: str) -> None:
         await self._store.delete_session(session_id)
 
+    async def hash(self, password: str) -> str:
+        """A new password's hash, computed on the check pool like a login's check (never on the loop); an
+        admin's request is trusted, so a login flood does not keep it waiting behind the flood."""
+        return await self._pool.run(hash_password, password, trusted=True)
+
     def close(self) -> None:
         self._pool.close()
 
@@ -127,31 +134,90 @@ def _refusal(refused: LoginRefused) -> str:
     return f"Too many failed logins for this account; try again in {wait} s."
 
 
-# --- user administration (the `lesbillets-server user` commands) -------------------
+# --- user administration: one set of rules for `lesbillets-server user …` and the admin requests ---------------
+
+Hasher = Callable[[str], Awaitable[str]]
+"""Turns a password into its stored hash: inline for the CLI, on the `CheckPool` for a running server."""
 
 
-async def add_user(store: Store, email: str, name: str, password: str, role: Role = Role.AGENT) -> User:
+async def hash_here(password: str) -> str:
+    return hash_password(password)
+
+
+def checked_email(email: str) -> str:
+    if not follows(Email, email):
+        raise UserAdminError(f"{email!r} is not an email address.", detail="$.email")
+    return email
+
+
+def checked_name(name: str) -> str:
+    """The name as it is kept: without surrounding spaces."""
+    if not follows(UserName, name.strip()):
+        raise UserAdminError(
+            "The name must be 1 to 100 characters on one line, without control characters.", detail="$.name"
+        )
+    return name.strip()
+
+
+def checked_password(password: str) -> str:
+    if not password:
+        raise UserAdminError("The password must not be empty.", detail="$.password")
+    if len(password) > PASSWORD_MAX:
+        raise UserAdminError(f"The password must be at most {PASSWORD_MAX} characters.", detail="$.password")
+    return password
+
+
+async def add_user(
+    store: Store, email: str, name: str, password: str, role: Role = Role.AGENT, *, hasher: Hasher = hash_here
+) -> User:
+    email, name, password = checked_email(email), checked_name(name), checked_password(password)
     if await store.user_by_email(email) is not None:
-        raise UserAdminError(f"A user with the email {email} already exists.")
+        raise _taken(email)
     user = User(id=uuid.uuid4(), email=email, name=name, role=role)
-    await store.add_user(user, hash_password(password))
+    password_hash = await hasher(password)
+    try:
+        await store.add_user(user, password_hash)
+    except Exception:
+        if await store.user_by_email(email) is not None:  # added by someone else while the hash was computed
+            raise _taken(email) from None
+        raise
     return user
+
+
+def _taken(email: str) -> UserAdminError:
+    return UserAdminError(f"A user with the email {email} already exists.", ErrorCode.CONFLICT, detail="$.email")
 
 
 async def find_user(store: Store, email: str) -> User:
     record = await store.user_by_email(email)
     if record is None:
-        raise UserAdminError(f"No user has the email {email}.")
+        raise UserAdminError(f"No user has the email {email}.", ErrorCode.NOT_FOUND)
     return record.user
 
 
-async def set_password(store: Store, email: str, password: str) -> None:
-    user = await find_user(store, email)
-    await store.set_password(user.id, hash_password(password))
+async def user_with_id(store: Store, user_id: uuid.UUID) -> User:
+    record = await store.user_by_id(user_id)
+    if record is None:
+        raise UserAdminError(f"No user has the id {user_id}.", ErrorCode.NOT_FOUND, detail="$.user_id")
+    return record.user
+
+
+async def reset_password(store: Store, user: User, password: str, *, hasher: Hasher = hash_here) -> None:
+    password_hash = await hasher(checked_password(password))
+    await store.set_password(user.id, password_hash)
     await store.delete_sessions_of(user.id)  # a new password ends every session opened with the old one
 
 
+async def set_user_disabled(store: Store, user: User, disabled: bool) -> None:
+    """Disabling ends every session of the user (servers then release their locks); enabling lets them log in."""
+    await store.set_disabled(user.id, disabled)
+    if disabled:
+        await store.delete_sessions_of(user.id)
+
+
+async def set_password(store: Store, email: str, password: str) -> None:
+    await reset_password(store, await find_user(store, email), password)
+
+
 async def disable_user(store: Store, email: str) -> None:
-    user = await find_user(store, email)
-    await store.set_disabled(user.id, True)
-    await store.delete_sessions_of(user.id)
+    await set_user_disabled(store, await find_user(store, email), True)

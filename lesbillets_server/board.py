@@ -21,6 +21,7 @@ from msgspec import UNSET, structs
 
 from lesbillets_server.errors import Rejected
 from lesbillets_server.storage.records import EventKind, Guard, TicketChange
+from lesbillets_server.ticket_fields import QuickChange, due_time, normal_tags
 from protocol.messages import CreateTicket, ErrorCode, Lock, Role, Ticket, UnlockReason, UpdateTicket, User
 
 
@@ -60,6 +61,8 @@ class Board:
         max_locks: int,
     ) -> None:
         self.tickets: dict[uuid.UUID, Ticket] = {t.id: t for t in tickets}
+        self.numbers: dict[int, uuid.UUID] = {t.number: t.id for t in self.tickets.values() if t.number}
+        """Ticket number → id, so a request may name a ticket by either."""
         self._holders = dict(holders)
         """Ticket id → session id holding its lock (the wire `Lock` names only the user)."""
         self.lock_ttl = lock_ttl
@@ -72,6 +75,15 @@ class Board:
         if ticket is None:
             raise Rejected(ErrorCode.NOT_FOUND, f"No ticket has the id {ticket_id}.")
         return ticket
+
+    def resolve(self, ref: uuid.UUID | int) -> uuid.UUID:
+        """The id of the ticket a request names by id or by number (`not_found` if none)."""
+        if isinstance(ref, uuid.UUID):
+            return ref
+        ticket_id = self.numbers.get(ref)
+        if ticket_id is None:
+            raise Rejected(ErrorCode.NOT_FOUND, f"No ticket has the number #{ref}.")
+        return ticket_id
 
     def holder(self, ticket_id: uuid.UUID, now: datetime) -> str | None:
         """The session whose lease on the ticket still runs at `now` (a lapsed one holds nothing)."""
@@ -119,7 +131,9 @@ class Board:
             updated_at=now,
             updated_by=actor.user.id,
             version=1,
-        )
+            due_at=due_time(request.due_at),
+            tags=normal_tags(request.tags),
+        )  # its number comes from the database, in the creating transaction
 
     def lock(self, ticket_id: uuid.UUID, actor: Actor, now: datetime) -> TicketChange:
         """Take the lock, or extend it when this session already holds it."""
@@ -147,7 +161,7 @@ class Board:
 
     def update(self, request: UpdateTicket, actor: Actor, now: datetime) -> TicketChange:
         fence = request.fence if request.fence is not UNSET else None
-        ticket = self._held(request.ticket_id, actor, now, "change", fence)
+        ticket = self._held(self.resolve(request.ticket_id), actor, now, "change", fence)
         if request.version != ticket.version:
             raise Rejected(
                 ErrorCode.CONFLICT,
@@ -157,9 +171,13 @@ class Board:
             )
         changes = {
             name: value
-            for name in ("title", "description", "status", "priority", "assignee")
+            for name in ("title", "description", "status", "priority", "assignee", "due_at", "tags")
             if (value := getattr(request, name)) is not UNSET
         }
+        if "due_at" in changes:
+            changes["due_at"] = due_time(changes["due_at"])
+        if "tags" in changes:
+            changes["tags"] = normal_tags(changes["tags"])
         if not changes:
             raise Rejected(ErrorCode.BAD_REQUEST, "The update names no field to change.")
         changed = structs.replace(
@@ -169,6 +187,34 @@ class Board:
             ticket=changed,
             holder=actor.session_id,
             guard=self._holding(ticket, actor, fence, version=ticket.version),
+            kind=EventKind.UPDATED,
+            actor=actor.user.id,
+        )
+
+    def quick_change(
+        self, ticket_id: uuid.UUID, change: QuickChange, actor: Actor, now: datetime
+    ) -> TicketChange | None:
+        """A change without the editor: applied at once when nobody else holds the lock (no lock is taken or
+        let go of, so no lock events); a lock this session holds is kept. None when the ticket already is as
+        asked (nothing to write, no event)."""
+        ticket = self.get(ticket_id)
+        holder = self.holder(ticket_id, now)
+        if holder is not None and holder != actor.session_id:
+            raise _held_elsewhere(ErrorCode.LOCKED, ticket, actor, "Ticket is locked by")
+        fields = change.fields_for(ticket)
+        if not fields:
+            return None
+        if holder is None:
+            # a lapsed lease is cleared by the write, as a new grant would clear it
+            changed = structs.replace(ticket, **fields, lock=None)
+            guard = Guard(version=ticket.version, free=True)
+        else:
+            changed = structs.replace(ticket, **fields)
+            guard = self._holding(ticket, actor, None, version=ticket.version)
+        return TicketChange(
+            ticket=structs.replace(changed, version=ticket.version + 1, updated_at=now, updated_by=actor.user.id),
+            holder=holder,
+            guard=guard,
             kind=EventKind.UPDATED,
             actor=actor.user.id,
         )
@@ -204,6 +250,8 @@ class Board:
 
     def apply(self, ticket: Ticket, holder: str | None) -> None:
         self.tickets[ticket.id] = ticket
+        if ticket.number:
+            self.numbers[ticket.number] = ticket.id
         if holder is None:
             self._holders.pop(ticket.id, None)
         else:

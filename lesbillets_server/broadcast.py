@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from typing import Protocol
 
 from websockets.asyncio.server import ServerConnection, broadcast
 
 from protocol.codec import Codec
-from protocol.messages import CloseCode, Event
+from protocol.messages import CloseCode, Event, Message, Notice
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,14 @@ class Broadcaster(Protocol):
     def subscribe(self, connection: ServerConnection, codec: Codec) -> None: ...
     def unsubscribe(self, connection: ServerConnection) -> None: ...
     def publish(self, event: Event) -> None: ...
+    def notify_all(self, notice: Message) -> None:
+        """Send a notice (not in the log) to every logged-in connection, encoded once per encoding."""
+        ...
+
+    def notify(self, connections: Iterable[ServerConnection], notice: Notice) -> None:
+        """Send a notice to some of the logged-in connections (one user's)."""
+        ...
+
     def __len__(self) -> int: ...
 
 
@@ -49,9 +58,23 @@ class LocalBroadcaster:
             self._by_codec[codec].discard(connection)
 
     def publish(self, event: Event) -> None:
+        self.notify_all(event)
+
+    def notify_all(self, notice: Message) -> None:
         for codec, connections in self._by_codec.items():
             if connections:
-                broadcast(connections, codec.encode(event), text=codec.text)
+                broadcast(connections, codec.encode(notice), text=codec.text)
+
+    def notify(self, connections: Iterable[ServerConnection], notice: Notice) -> None:
+        """Send a notice to some connections (one user's), those of them that get events: after their `Welcome`
+        and its replay, never before. Encoded once per encoding, like an event."""
+        by_codec: dict[Codec, list[ServerConnection]] = {}
+        for connection in connections:
+            codec = self._codec_of.get(connection)
+            if codec is not None:
+                by_codec.setdefault(codec, []).append(connection)
+        for codec, group in by_codec.items():
+            broadcast(group, codec.encode(notice), text=codec.text)
 
     def drop(self, connection: ServerConnection, unsent: int) -> None:
         """Stop sending to a connection that fell too far behind and close it with 4000 (resync).

@@ -10,16 +10,22 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-import msgspec
 import typer
 
 from lesbillets_server.app import RunningServer, serve_until_signalled
-from lesbillets_server.auth import add_user, disable_user, set_password
+from lesbillets_server.auth import (
+    add_user,
+    checked_email,
+    checked_name,
+    checked_password,
+    disable_user,
+    set_password,
+)
 from lesbillets_server.config import ServerConfig, default_db_path
 from lesbillets_server.demo import seed_demo
-from lesbillets_server.errors import LesBilletsServerError
+from lesbillets_server.errors import LesBilletsServerError, UserAdminError
 from lesbillets_server.storage import Store, open_store
-from protocol.messages import PASSWORD_MAX, Email, Role, User, UserName
+from protocol.messages import Role, User
 
 T = TypeVar("T")
 
@@ -112,6 +118,27 @@ def serve(
     create_burst: Annotated[
         int, typer.Option(envvar="LESBILLETS_CREATE_BURST", min=1, help="New tickets at once per user.")
     ] = _DEFAULTS.create_burst,
+    search_share: Annotated[
+        float,
+        typer.Option(envvar="LESBILLETS_SEARCH_SHARE", min=0.001, help="Seconds of search time per second per user."),
+    ] = _DEFAULTS.search_share,
+    search_timeout: Annotated[
+        float,
+        typer.Option(envvar="LESBILLETS_SEARCH_TIMEOUT", min=0.01, help="Seconds the database may spend on a search."),
+    ] = _DEFAULTS.search_timeout_s,
+    comment_rate: Annotated[
+        float, typer.Option(envvar="LESBILLETS_COMMENT_RATE", min=0.01, help="Comments per second per user.")
+    ] = _DEFAULTS.comment_rate_per_s,
+    comment_burst: Annotated[
+        int, typer.Option(envvar="LESBILLETS_COMMENT_BURST", min=1, help="Comments at once per user.")
+    ] = _DEFAULTS.comment_burst,
+    change_rate: Annotated[
+        float,
+        typer.Option(envvar="LESBILLETS_CHANGE_RATE", min=0.01, help="Quick changes (tickets) per second per user."),
+    ] = _DEFAULTS.change_rate_per_s,
+    change_burst: Annotated[
+        int, typer.Option(envvar="LESBILLETS_CHANGE_BURST", min=1, help="Quick changes (tickets) at once per user.")
+    ] = _DEFAULTS.change_burst,
     max_snapshots: Annotated[
         int, typer.Option(envvar="LESBILLETS_MAX_SNAPSHOTS", min=1, help="Snapshots encoded or sent at once.")
     ] = _DEFAULTS.max_snapshots,
@@ -165,6 +192,12 @@ def serve(
         login_queue=login_queue,
         create_rate_per_s=create_rate,
         create_burst=create_burst,
+        search_share=search_share,
+        search_timeout_s=search_timeout,
+        comment_rate_per_s=comment_rate,
+        comment_burst=comment_burst,
+        change_rate_per_s=change_rate,
+        change_burst=change_burst,
         max_snapshots=max_snapshots,
         max_connections=max_connections,
         max_connections_per_ip=max_connections_per_ip,
@@ -233,20 +266,15 @@ def _read_password(password_stdin: bool) -> str:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if not password:
-        raise _fail("The password must not be empty.")
-    if len(password) > PASSWORD_MAX:
-        raise _fail(f"The password must be at most {PASSWORD_MAX} characters.")
-    return password
+    return _checked(checked_password, password)
 
 
-def _follows(rule: object, text: str) -> bool:
-    """Whether ``text`` passes a wire type's rule (`Email`, `UserName`): the CLI admits what the protocol would."""
+def _checked(rule: Callable[[str], str], text: str) -> str:
+    """`text` as the rule shared with the admin requests keeps it, or the rule's sentence and exit code 1."""
     try:
-        msgspec.convert(text, rule)
-    except msgspec.ValidationError:
-        return False
-    return True
+        return rule(text)
+    except UserAdminError as exc:
+        raise _fail(str(exc)) from None
 
 
 PasswordStdin = Annotated[
@@ -263,13 +291,10 @@ def user_add(
     db: DbOption = _DEFAULT_DB,
 ) -> None:
     """Add a user who may log in."""
-    if not _follows(Email, email):
-        raise _fail(f"{email!r} is not an email address.")
-    if not _follows(UserName, name.strip()):
-        raise _fail("The name must be 1 to 100 characters on one line, without control characters.")
+    email, name = _checked(checked_email, email), _checked(checked_name, name)  # before asking for a password
     password = _read_password(password_stdin)
     role = Role.ADMIN if admin else Role.AGENT
-    user = _with_store(db, lambda store: add_user(store, email, name.strip(), password, role))
+    user = _with_store(db, lambda store: add_user(store, email, name, password, role))
     typer.echo(f"Added {user.email} ({user.role.value}).")
 
 

@@ -40,6 +40,20 @@ class ServerConfig:
     """Tickets one user may create per second, sustained, across all their connections."""
     create_burst: int = 50
     """Tickets one user may create at once before `rate_limited`."""
+    search_share: float = 0.25
+    """Seconds of search time each user's searches may use per second, across all their connections."""
+    search_burst_s: float = 2.0
+    """Seconds of search time a user may bank; a search needs `search_timeout_s` of it (or all of it) to start."""
+    search_timeout_s: float = 1.0
+    """How long the database may work on one search before it is stopped (`bad_request`: too broad)."""
+    comment_rate_per_s: float = 1.0
+    """Comments one user may add or edit per second, sustained, across all their connections."""
+    comment_burst: int = 20
+    """Comments one user may add or edit at once before `rate_limited`."""
+    change_rate_per_s: float = 20.0
+    """Tickets one user may change per second with `ChangeTickets` (one request names up to 200), sustained."""
+    change_burst: int = 200
+    """Tickets one user may change at once with `ChangeTickets` before `rate_limited`."""
     max_connections: int = 2000
     """Open connections (logged in or not); more handshakes get HTTP 503. Kept below the open-file limit."""
     max_connections_per_ip: int = 100

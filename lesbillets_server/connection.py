@@ -13,6 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from lesbillets_server.dispatch import Dispatcher, Peer
 from lesbillets_server.errors import Rejected
 from lesbillets_server.ratelimit import TokenBucket, Verdict
+from lesbillets_server.row_snapshots import RowsTaken
 from lesbillets_server.snapshots import Snapshots
 from protocol.codec import codec_for, describe_decode_error
 from protocol.messages import AllTickets, CloseCode, Error, ErrorCode, Reply
@@ -69,6 +70,8 @@ class ConnectionHandler:
                 if isinstance(reply, AllTickets):
                     # queued in the loop iteration its snapshot was taken in, so events keep their order around it
                     self.snapshots.send(ws, peer.codec, reply)
+                elif isinstance(reply, RowsTaken):
+                    self.snapshots.send_rows(ws, peer.codec, reply)  # likewise, for every page
                 elif after is not None:
                     # frame the reply now, so that what `after` frames (a Welcome's replay) follows it
                     broadcast([ws], peer.codec.encode(reply), text=peer.codec.text)
@@ -96,7 +99,7 @@ class ConnectionHandler:
         finally:
             self.dispatcher.sign_out(peer)
 
-    async def _reply_to(self, peer: Peer, frame: str | bytes, verdict: Verdict) -> Reply:
+    async def _reply_to(self, peer: Peer, frame: str | bytes, verdict: Verdict) -> Reply | RowsTaken:
         codec = peer.codec
         if verdict is Verdict.REFUSE:
             return Error(

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from websockets.asyncio.server import ServerConnection, broadcast
 
+from lesbillets_server.admin import AccountAdmin
 from lesbillets_server.auth import Authenticator, Session
 from lesbillets_server.board import Actor
 from lesbillets_server.broadcast import Broadcaster
+from lesbillets_server.conversation import Conversation
 from lesbillets_server.errors import Rejected
+from lesbillets_server.presence_hub import PresenceHub
 from lesbillets_server.quota import CreationQuota
 from lesbillets_server.ratelimit import address_key
+from lesbillets_server.row_snapshots import RowsTaken
+from lesbillets_server.search import Searcher
 from lesbillets_server.service import TicketService
 from lesbillets_server.snapshots import Snapshots
 from lesbillets_server.storage.records import LoggedEvent
@@ -21,21 +27,41 @@ from protocol.codec import Codec
 from protocol.messages import (
     UNSET,
     Ack,
+    AddComment,
+    AddUser,
+    Changed,
+    ChangeTickets,
     ClientMessage,
     CreateTicket,
+    EditComment,
     ErrorCode,
     GetHistory,
+    GetInbox,
+    GetPresence,
+    GetRows,
+    GetTicket,
     GetTickets,
     GetUsers,
     History,
+    Inbox,
+    InboxChanged,
+    ListAccounts,
     LockTicket,
     Login,
     Logout,
+    MarkRead,
+    Presence,
     RenewLock,
     Reply,
+    ResetPassword,
     Resume,
+    Search,
+    SearchResults,
     SessionEnded,
     SessionEndReason,
+    SetDisabled,
+    SetPresence,
+    TicketDetail,
     UnlockTicket,
     UpdateTicket,
     Users,
@@ -53,6 +79,10 @@ _ENDED: dict[SessionEndReason, str] = {
     SessionEndReason.REVOKED: "This session was ended on the server (password changed, or logged out); log in again.",
     SessionEndReason.DISABLED: "This account was disabled; ask an admin.",
 }
+
+
+def _not_yet(message: ClientMessage) -> Rejected:
+    return Rejected(ErrorCode.BAD_REQUEST, f"This server does not support {type(message).__name__} yet.")
 
 
 @dataclass(slots=True, eq=False)
@@ -77,21 +107,36 @@ class Dispatcher:
         broadcaster: Broadcaster,
         snapshots: Snapshots,
         creation_quota: CreationQuota,
+        change_quota: CreationQuota,
+        presence: PresenceHub,
         *,
+        searcher: Searcher,
         lock_ttl_s: float,
         server_version: str,
+        comment_quota: CreationQuota,
     ) -> None:
         self.service = service
+        self.conversation = Conversation(service)
+        self.comment_quota = comment_quota
+        """Comments each user may add or edit: the same per-user bucket as creations, so one agent cannot flood
+        the log (and everyone's screens) with comments."""
         self.auth = auth
         self.broadcaster = broadcaster
         self.snapshots = snapshots
         self.creation_quota = creation_quota
+        self.searcher = searcher
+        self.change_quota = change_quota
+        """Tickets changed by `ChangeTickets`: one request may write up to `BATCH_MAX` events, so the events it
+        can make a user write are bounded per user, like creations."""
+        self.presence = presence
+        self.admin = AccountAdmin(service.store, auth)
         self._lock_ttl_s = lock_ttl_s
         self._server_version = server_version
         self._peers: dict[str, set[Peer]] = {}
         """Session id → connections logged in with it (a token may be resumed on several)."""
 
-    async def handle(self, peer: Peer, message: ClientMessage) -> Reply:
+    async def handle(self, peer: Peer, message: ClientMessage) -> Reply | RowsTaken:
+        """The reply, or for `GetRows` the snapshot its pages are made of (the connection queues them)."""
         service = self.service
         match message:
             case Login(rid=rid, email=email, password=password, last_seq=last_seq, epoch=epoch):
@@ -115,21 +160,77 @@ class Dispatcher:
                 return await self.snapshots.take(peer.ws, peer.codec, rid, service.snapshot)
             case GetUsers(rid=rid):
                 return Users(rid=rid, users=await service.users())
-            case GetHistory(rid=rid, ticket_id=ticket_id):
+            case GetHistory(rid=rid, ticket_id=ref):
+                ticket_id = service.board.resolve(ref)
                 return History(rid=rid, ticket_id=ticket_id, entries=await service.history(ticket_id))
             case CreateTicket(rid=rid):
                 self._count_creation(actor)
                 return Ack(rid=rid, ticket=await service.create(message, actor))
-            case LockTicket(rid=rid, ticket_id=ticket_id):
-                return Ack(rid=rid, ticket=await service.lock(ticket_id, actor))
-            case RenewLock(rid=rid, ticket_id=ticket_id, fence=fence):
+            case LockTicket(rid=rid, ticket_id=ref):
+                return Ack(rid=rid, ticket=await service.lock(service.board.resolve(ref), actor))
+            case RenewLock(rid=rid, ticket_id=ref, fence=fence):
+                ticket_id = service.board.resolve(ref)
                 return Ack(rid=rid, ticket=await service.renew(ticket_id, actor, None if fence is UNSET else fence))
             case UpdateTicket(rid=rid):
                 return Ack(rid=rid, ticket=await service.update(message, actor))
-            case UnlockTicket(rid=rid, ticket_id=ticket_id, force=force):
-                await service.unlock(ticket_id, actor, force=force)
+            case UnlockTicket(rid=rid, ticket_id=ref, force=force):
+                await service.unlock(service.board.resolve(ref), actor, force=force)
                 return Ack(rid=rid)
+            # --- the conversation and the inbox (issue 9)
+            case GetTicket(rid=rid, ticket_id=ref):
+                ticket, comments, seq = await self.conversation.detail(ref)
+                return TicketDetail(rid=rid, ticket=ticket, comments=comments, seq=seq)
+            case AddComment(rid=rid, ticket_id=ref, body=body):
+                self._count_comment(actor)
+                return Ack(rid=rid, comment=await self.conversation.add(ref, body, actor))
+            case EditComment(rid=rid, comment_id=comment_id, body=body):
+                self._count_comment(actor)
+                return Ack(rid=rid, comment=await self.conversation.edit(comment_id, body, actor))
+            case GetInbox(rid=rid, limit=limit, unread_only=unread_only):
+                items, unread = await self.conversation.inbox(actor, limit, unread_only=unread_only)
+                return Inbox(rid=rid, items=items, unread=unread)
+            case MarkRead(rid=rid, seqs=seqs, up_to=up_to):
+                unread = await self.conversation.mark_read(actor, seqs, up_to)
+                self.notify_user(actor.user.id, InboxChanged(unread=unread), skip=peer)
+                return Ack(rid=rid)
+            # --- search (issue 9)
+            case Search(rid=rid, query=text, limit=limit):
+                return SearchResults(rid=rid, hits=await self.searcher.search(text, limit, actor.user))
+            # --- presence (issue 9)
+            case SetPresence(rid=rid, ticket_id=ref, editing=editing):
+                opened = None if ref is None else service.board.get(service.board.resolve(ref)).id
+                self.presence.open(peer.ws.id, opened, actor.user, editing=editing)
+                return Ack(rid=rid)
+            case GetPresence(rid=rid):
+                return Presence(rid=rid, tickets=self.presence.tickets())
+            # --- the first load (issue 9)
+            case GetRows(rid=rid, first=first):
+                return await self.snapshots.take_rows(peer.ws, peer.codec, rid, first, service.snapshot)
+            # --- quick changes (issue 10)
+            case ChangeTickets(rid=rid, ticket_ids=refs):
+                self._count_changes(actor, len(set(refs)))
+                tickets, refused = await service.change_tickets(message, actor)
+                return Changed(rid=rid, tickets=tickets, refused=refused)
+            # --- admin (issue 10)
+            case ListAccounts() | AddUser() | SetDisabled() | ResetPassword():
+                return await self.admin.handle(message, actor)
         raise AssertionError(f"unhandled message {type(message).__name__}")  # pragma: no cover
+
+    def connected(self, user_id: uuid.UUID) -> bool:
+        """Whether the user is logged in on a connection of this server."""
+        return bool(self._peers_of(user_id))
+
+    def notify_user(self, user_id: uuid.UUID, notice: InboxChanged, *, skip: Peer | None = None) -> None:
+        """Send a notice to every connection of this server the user is logged in on (but `skip`)."""
+        self.broadcaster.notify([peer.ws for peer in self._peers_of(user_id) if peer is not skip], notice)
+
+    def _peers_of(self, user_id: uuid.UUID) -> list[Peer]:
+        return [
+            peer
+            for peers in self._peers.values()
+            for peer in peers
+            if peer.session is not None and peer.session.user.id == user_id
+        ]
 
     def sessions(self) -> dict[str, Session]:
         """The sessions logged in on this server's connections, by id."""
@@ -154,6 +255,7 @@ class Dispatcher:
         """Forget who is logged in on this connection (logout, a new login, or the connection's end)."""
         if peer.session is None:
             return
+        self.presence.close(peer.ws.id)
         self.broadcaster.unsubscribe(peer.ws)
         self.service.detach(peer.session.id)
         peers = self._peers[peer.session.id]
@@ -241,6 +343,32 @@ class Dispatcher:
             raise Rejected(
                 ErrorCode.RATE_LIMITED,
                 f"Too many new tickets: at most {quota.rate_per_s:g} a second, {quota.burst} at once. "
+                f"Try again in {max(wait_s, 0.1):.1f} s.",
+            )
+
+    def _count_comment(self, actor: Actor) -> None:
+        quota = self.comment_quota
+        wait_s = quota.take(actor.user.id, time.monotonic())
+        if wait_s:
+            raise Rejected(
+                ErrorCode.RATE_LIMITED,
+                f"Too many comments: at most {quota.rate_per_s:g} a second, {quota.burst} at once. "
+                f"Try again in {max(wait_s, 0.1):.1f} s.",
+            )
+
+    def _count_changes(self, actor: Actor, tickets: int) -> None:
+        quota = self.change_quota
+        if tickets > quota.burst:
+            raise Rejected(
+                ErrorCode.RATE_LIMITED,
+                f"Too many tickets in one change: this server allows {quota.burst} at once; send fewer.",
+                detail="$.ticket_ids",
+            )
+        wait_s = quota.take(actor.user.id, time.monotonic(), tickets)
+        if wait_s:
+            raise Rejected(
+                ErrorCode.RATE_LIMITED,
+                f"Too many quick changes: at most {quota.rate_per_s:g} tickets a second, {quota.burst} at once. "
                 f"Try again in {max(wait_s, 0.1):.1f} s.",
             )
 

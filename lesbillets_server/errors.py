@@ -2,10 +2,10 @@
 
 LesBilletsServerError
 ├── Rejected              a request that cannot be carried out: becomes one `Error` reply, state unchanged
-│   └── StoreUnavailable  the database cannot be written now (disk full, read-only, I/O error, locked): `unavailable`
+│   ├── StoreUnavailable  the database cannot be written now (disk full, read-only, I/O error, locked): `unavailable`
+│   └── UserAdminError    a user command (`lesbillets-server user …`, or an admin's request) broke a rule
 ├── StoreError            the database could not be opened or read as expected
-├── GuardFailed           a guarded write found the ticket changed (another replica won): nothing written
-└── UserAdminError        a `lesbillets-server user …` command could not do what was asked
+└── GuardFailed           a guarded write found the ticket changed (another replica won): nothing written
 """
 
 from __future__ import annotations
@@ -56,8 +56,12 @@ class StoreError(LesBilletsServerError):
     """The database could not be opened, migrated or read."""
 
 
-class UserAdminError(LesBilletsServerError):
-    """A user-administration command failed (duplicate email, unknown user…)."""
+class UserAdminError(Rejected):
+    """A user-administration rule refused: bad input (`bad_request`), the email taken (`conflict`), no such user
+    (`not_found`). The CLI prints the sentence; a request gets it as its `Error`."""
+
+    def __init__(self, message: str, code: ErrorCode = ErrorCode.BAD_REQUEST, *, detail: str | None = None) -> None:
+        super().__init__(code, message, detail=detail)
 
 
 class GuardFailed(LesBilletsServerError):

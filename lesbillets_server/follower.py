@@ -8,6 +8,10 @@ waits in `reached` until its event went out, so the originator sees its event be
 
 The last `recent` events stay in memory, so a client resuming after a short disconnect replays from here without
 touching the database.
+
+Comment events go through the same order and fan-out but leave the board as it is. Observers (the inbox's pushes)
+hear of each event right after it went out, with the ticket as it stood before it: exact, since the board moves
+only here, one seq at a time.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from collections.abc import Callable, Iterable
 from lesbillets_server.board import Board
 from lesbillets_server.storage import Store
 from lesbillets_server.storage.records import LoggedEvent
-from protocol.messages import Event
+from protocol.messages import Event, Ticket
 
 log = logging.getLogger(__name__)
 
 _PAGE = 1000
+
+Observer = Callable[[LoggedEvent, Ticket | None], None]
+"""Told of each applied event and the ticket as it was before it (None: the event created it)."""
 
 
 class LogFollower:
@@ -48,6 +55,11 @@ class LogFollower:
         self._advanced = asyncio.Event()
         self._tailing: asyncio.Task[None] | None = None
         self._again = False
+        self._observers: list[Observer] = []
+
+    def observe(self, observer: Observer) -> None:
+        """Call `observer` after each event is applied and published (it must not block, nor raise)."""
+        self._observers.append(observer)
 
     def offer(self, events: Iterable[LoggedEvent]) -> None:
         """Events this replica committed: apply what follows on; a gap means another replica's are in between."""
@@ -99,8 +111,15 @@ class LogFollower:
                 return
 
     def _apply(self, event: LoggedEvent) -> None:
-        self.board.apply(event.ticket, event.holder)
+        before = self.board.tickets.get(event.ticket_id)
+        if event.ticket is not None:  # a comment leaves the board as it is
+            self.board.apply(event.ticket, event.holder)
         self.seq = event.seq
         self.recent.append(event)
         self._publish(event.wire())
+        for observer in self._observers:
+            try:
+                observer(event, before)
+            except Exception:  # an observer's failure must not stop the log
+                log.exception("an observer of event %d failed", event.seq)
         self._advanced.set()

@@ -2,7 +2,8 @@
 
 Per user, not per connection, so opening more connections buys no more tickets. Creating is the one request that
 grows the table for good (locks and updates change what exists), so it gets its own, lower limit on top of the
-per-connection request rate.
+per-connection request rate. A quick change (`ChangeTickets`) may name 200 tickets in one request, each an event
+for every connection: its tickets are counted in a second quota of the same kind.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ class CreationQuota:
         self._buckets: dict[uuid.UUID, tuple[float, float]] = {}
         """User → (tokens, when they were counted)."""
 
-    def take(self, user: uuid.UUID, now: float) -> float:
-        """Count one creation: 0 when allowed, else the seconds until the next one would be (nothing is counted)."""
+    def take(self, user: uuid.UUID, now: float, cost: int = 1) -> float:
+        """Count `cost` (one creation, or the tickets of a quick change): 0 when allowed, else the seconds until
+        it would be (nothing is counted; never, for a cost above the burst)."""
         tokens, then = self._buckets.get(user, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - then) * self.rate_per_s)
-        if tokens >= 1.0:
-            self._buckets[user] = (tokens - 1.0, now)
+        if tokens >= cost:
+            self._buckets[user] = (tokens - cost, now)
             return 0.0
         self._buckets[user] = (tokens, now)
-        return (1.0 - tokens) / self.rate_per_s
+        return (cost - tokens) / self.rate_per_s

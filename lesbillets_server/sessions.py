@@ -22,8 +22,8 @@ from datetime import timedelta
 from lesbillets_server.auth import Session
 from lesbillets_server.dispatch import Dispatcher
 from lesbillets_server.errors import StoreUnavailable
-from lesbillets_server.service import Clock
 from lesbillets_server.storage import Store
+from protocol.clock import Clock
 from protocol.messages import SessionEndReason
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from msgspec import Struct
+
 from protocol.codec import Codec
-from protocol.messages import AllTickets, Ticket
+from protocol.messages import AllTickets
 
 SLICE_TICKETS: Final = 250
 """Tickets encoded in one go (~120 kB of JSON, under a millisecond): the event loop serves others between slices.
@@ -31,7 +33,7 @@ _EMPTY_ARRAY: Final = {True: b"[]", False: b"\x90"}
 
 
 class ArrayEncoder:
-    """Encodes a list of tickets as one array, slice by slice: `start`, then `items` for each slice, then `end`."""
+    """Encodes a list of tickets or rows as one array, a slice at a time: `start`, `items` per slice, `end`."""
 
     def __init__(self, codec: Codec) -> None:
         self._codec = codec
@@ -42,13 +44,13 @@ class ArrayEncoder:
             return b"["
         return _msgpack_array_header(count)
 
-    def items(self, tickets: Sequence[Ticket], *, first: bool) -> list[bytes | memoryview]:
-        """The encoded tickets of one slice, with what separates them from the previous slice."""
-        encoded = memoryview(self._codec.encode(tickets))  # type: ignore[arg-type]  # a list encodes like a Struct
+    def items(self, items: Sequence[Struct], *, first: bool) -> list[bytes | memoryview]:
+        """The encoded items (tickets, rows) of one slice, with what separates them from the previous slice."""
+        encoded = memoryview(self._codec.encode(items))  # type: ignore[arg-type]  # a list encodes like a Struct
         if self._json:
             inner = encoded[1:-1]  # "[a,b]" → "a,b"
             return [inner] if first else [b",", inner]
-        return [encoded[len(_msgpack_array_header(len(tickets))) :]]
+        return [encoded[len(_msgpack_array_header(len(items))) :]]
 
     def end(self) -> bytes:
         return b"]" if self._json else b""

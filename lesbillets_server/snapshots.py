@@ -16,6 +16,9 @@ twenty asking at once, used to hold gigabytes and stall every other request. Now
 
 Ordering: the reply is queued in the same loop iteration as the snapshot is taken (no `await` in between), so it
 still arrives after every event up to its `seq` and before any later one.
+
+`GetRows` (the table as light `Rows` pages, `row_snapshots`) goes through the same gate: one snapshot of either
+kind in flight per connection, and its encodings count against the same `max_snapshots`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 from lesbillets_server.outbox import Outbox
+from lesbillets_server.row_snapshots import RowsStream, RowsTaken, SharedRows
 from lesbillets_server.snapshot_encoding import SLICE_TICKETS, ArrayEncoder, envelope
 from protocol.codec import Codec
 from protocol.messages import AllTickets, CloseCode, Ticket
@@ -57,8 +61,8 @@ class SharedSnapshot:
         self._append([self._encoder.start(len(tickets))])
 
     @property
-    def key(self) -> tuple[int, str]:
-        return self.seq, self.codec.subprotocol
+    def key(self) -> tuple[int, str, str]:
+        return self.seq, self.codec.subprotocol, "tickets"
 
     @property
     def slices_left(self) -> int:
@@ -147,12 +151,16 @@ class SnapshotStream:
             self._on_close(self)
 
 
+Shared = SharedSnapshot | SharedRows
+Snapshot = Callable[[], tuple[int, list[Ticket]]]
+
+
 class Snapshots:
     def __init__(self, outbox: Outbox, *, max_snapshots: int) -> None:
         self._outbox = outbox
         self._max = max_snapshots
-        self._shared: dict[tuple[int, str], SharedSnapshot] = {}
-        self._sending: dict[ServerConnection, SnapshotStream] = {}
+        self._shared: dict[tuple[int, str, str], Shared] = {}
+        self._sending: dict[ServerConnection, SnapshotStream | RowsStream] = {}
         self._waiters: set[asyncio.Future[None]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -162,32 +170,43 @@ class Snapshots:
 
     @property
     def waiting(self) -> int:
-        """`GetTickets` requests waiting for their connection's previous snapshot or for a free encoding."""
+        """`GetTickets` and `GetRows` requests waiting for their connection's previous snapshot or a free encoding."""
         return len(self._waiters)
 
-    async def take(
-        self,
-        connection: ServerConnection,
-        codec: Codec,
-        rid: int,
-        snapshot: Callable[[], tuple[int, list[Ticket]]],
-    ) -> AllTickets:
+    async def take(self, connection: ServerConnection, codec: Codec, rid: int, snapshot: Snapshot) -> AllTickets:
         """Wait until this connection may be sent a snapshot, then take it; `send` must follow without an `await`."""
-        if not await self._until(connection, lambda: connection not in self._sending):
+        taken = await self._take(connection, (codec.subprotocol, "tickets"), snapshot)
+        if taken is None:
             return AllTickets(rid=rid, seq=0, tickets=[])  # closed while waiting: `send` drops it
+        seq, tickets = taken
+        return AllTickets(rid=rid, seq=seq, tickets=tickets)
+
+    async def take_rows(
+        self, connection: ServerConnection, codec: Codec, rid: int, first: int, snapshot: Snapshot
+    ) -> RowsTaken:
+        """As `take`, for `GetRows`; `send_rows` must follow without an `await`."""
+        taken = await self._take(connection, (codec.subprotocol, "rows"), snapshot)
+        seq, tickets = taken if taken is not None else (0, [])
+        return RowsTaken(rid=rid, first=first, seq=seq, tickets=tickets)
+
+    async def _take(
+        self, connection: ServerConnection, kind: tuple[str, str], snapshot: Snapshot
+    ) -> tuple[int, list[Ticket]] | None:
+        if not await self._until(connection, lambda: connection not in self._sending):
+            return None
         while True:
             seq, tickets = snapshot()
-            if (seq, codec.subprotocol) in self._shared or len(self._shared) < self._max:
-                return AllTickets(rid=rid, seq=seq, tickets=tickets)
+            if (seq, *kind) in self._shared or len(self._shared) < self._max:
+                return seq, tickets
             if not await self._until(connection, lambda: len(self._shared) < self._max):
-                return AllTickets(rid=rid, seq=seq, tickets=[])
+                return None
 
     def send(self, connection: ServerConnection, codec: Codec, reply: AllTickets) -> None:
         """Queue the reply from `take` on its connection, after every frame already queued there."""
         if connection.state is not State.OPEN:
             return
-        shared = self._shared.get((reply.seq, codec.subprotocol))
-        if shared is None:
+        shared = self._shared.get((reply.seq, codec.subprotocol, "tickets"))
+        if not isinstance(shared, SharedSnapshot):
             shared = SharedSnapshot(reply.seq, codec, reply.tickets)
             self._shared[shared.key] = shared
             self._encode(shared)
@@ -204,12 +223,36 @@ class Snapshots:
         self._sending[connection] = stream
         self._outbox.stream(connection, stream)
 
+    def send_rows(self, connection: ServerConnection, codec: Codec, taken: RowsTaken) -> None:
+        """Queue the `Rows` pages from `take_rows` on its connection, after every frame already queued there: the
+        first page leaves at once, the others as they are encoded and the connection drains."""
+        if connection.state is not State.OPEN:
+            return
+        shared = self._shared.get((taken.seq, codec.subprotocol, "rows"))
+        if not isinstance(shared, SharedRows):
+            shared = SharedRows(taken.seq, codec, taken.tickets)
+            self._shared[shared.key] = shared
+            self._encode(shared)
+        stream = RowsStream(
+            shared,
+            taken.rid,
+            taken.first,
+            connection=connection,
+            wake=lambda: self._outbox.wake(connection),
+            on_close=self._stream_closed,
+        )
+        shared.readers.add(stream)
+        self._sending[connection] = stream
+        self._outbox.stream(connection, stream)
+
     def stop(self) -> None:
         """The server is stopping: abandon encodings in progress."""
         for task in list(self._tasks):
             task.cancel()
 
-    def _encode(self, shared: SharedSnapshot) -> None:
+    def _encode(self, shared: Shared) -> None:
+        if shared.done:
+            return
         if shared.slices_left <= 1:
             shared.encode_slice()  # small: at once
             return
@@ -217,14 +260,15 @@ class Snapshots:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _encode_in_slices(self, shared: SharedSnapshot) -> None:
+    async def _encode_in_slices(self, shared: Shared) -> None:
         try:
             while not shared.done and shared.readers:
                 shared.encode_slice()
                 await asyncio.sleep(0)  # let the loop serve others between slices
         except Exception:
             log.error("encoding the snapshot at seq %d failed", shared.seq, exc_info=True)
-            for reader in list(shared.readers):
+            readers: list[SnapshotStream | RowsStream] = [*shared.readers]
+            for reader in readers:
                 self._fail(reader.connection)
 
     def _fail(self, connection: ServerConnection) -> None:
@@ -232,11 +276,16 @@ class Snapshots:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _stream_closed(self, stream: SnapshotStream) -> None:
+    def _stream_closed(self, stream: SnapshotStream | RowsStream) -> None:
         if self._sending.get(stream.connection) is stream:
             del self._sending[stream.connection]
-        shared = stream.shared
-        shared.readers.discard(stream)
+        shared: Shared
+        if isinstance(stream, RowsStream):
+            shared = stream.shared
+            shared.readers.discard(stream)
+        else:
+            shared = stream.shared
+            shared.readers.discard(stream)
         if not shared.readers and self._shared.get(shared.key) is shared:
             del self._shared[shared.key]  # nobody reads it: free it (its encoding task stops)
         for waiter in self._waiters:

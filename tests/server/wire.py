@@ -16,7 +16,16 @@ from typing import Any, TypeVar
 from websockets.asyncio.client import ClientConnection, connect
 
 from protocol.codec import JSON, Codec
-from protocol.messages import Event, Reply, Request, ServerMessage, SessionEnded, Welcome
+from protocol.messages import (
+    Event,
+    InboxChanged,
+    PresenceChanged,
+    Reply,
+    Request,
+    ServerMessage,
+    SessionEnded,
+    Welcome,
+)
 from tests.support import Agent
 
 TIMEOUT = 5.0
@@ -29,6 +38,8 @@ class Wire:
         self.codec = codec
         self.events: deque[Event] = deque()
         self.notices: deque[SessionEnded] = deque()
+        self.presence: deque[PresenceChanged] = deque()
+        self.inbox_changes: deque[InboxChanged] = deque()
         self._rids = itertools.count(1)
 
     def rid(self) -> int:
@@ -47,14 +58,25 @@ class Wire:
         """Send a request in its encoding's frame type (text for JSON), without waiting for the reply."""
         await self.ws.send(self.codec.encode(message), text=self.codec.text)
 
+    def _keep(self, message: ServerMessage) -> bool:
+        """File an event or a notice for later; False for a reply."""
+        if isinstance(message, Event):
+            self.events.append(message)
+        elif isinstance(message, SessionEnded):
+            self.notices.append(message)
+        elif isinstance(message, PresenceChanged):
+            self.presence.append(message)
+        elif isinstance(message, InboxChanged):
+            self.inbox_changes.append(message)
+        else:
+            return False
+        return True
+
     async def next_reply(self) -> Reply:
         while True:
             message = await self._receive()
-            if isinstance(message, Event):
-                self.events.append(message)
-            elif isinstance(message, SessionEnded):
-                self.notices.append(message)
-            else:
+            if not self._keep(message):
+                assert isinstance(message, Reply), f"expected a reply, got {message!r}"
                 return message
 
     async def request(self, message: Request) -> Reply:
@@ -69,22 +91,33 @@ class Wire:
         return reply
 
     async def next_event(self) -> Event:
-        if self.events:
-            return self.events.popleft()
-        message = await self._receive()
-        assert isinstance(message, Event), f"expected an event, got {message!r}"
-        return message
+        """The next event; notices on the way are kept, a reply is a failure."""
+        while not self.events:
+            message = await self._receive()
+            assert self._keep(message), f"expected an event, got {message!r}"
+        return self.events.popleft()
+
+    async def next_inbox_change(self) -> InboxChanged:
+        """The next `InboxChanged`; events and other notices on the way are kept, a reply is a failure."""
+        while not self.inbox_changes:
+            message = await self._receive()
+            assert self._keep(message), f"expected InboxChanged, got {message!r}"
+        return self.inbox_changes.popleft()
 
     async def next_notice(self) -> SessionEnded:
-        """The next `SessionEnded`; events on the way are kept, a reply is a failure."""
+        """The next `SessionEnded`; events and other notices on the way are kept, a reply is a failure."""
         while not self.notices:
             message = await self._receive()
-            if isinstance(message, Event):
-                self.events.append(message)
-            else:
-                assert isinstance(message, SessionEnded), f"expected a notice, got {message!r}"
-                self.notices.append(message)
+            assert self._keep(message), f"expected a notice, got {message!r}"
         return self.notices.popleft()
+
+    async def next_presence(self, within_s: float = TIMEOUT) -> PresenceChanged:
+        """The next `PresenceChanged`; events and other notices on the way are kept, a reply is a failure."""
+        async with asyncio.timeout(within_s):
+            while not self.presence:
+                message = self.codec.decode_server(await self.ws.recv())
+                assert self._keep(message), f"expected a presence notice, got {message!r}"
+        return self.presence.popleft()
 
     async def login(self, agent: Agent) -> Welcome:
         from protocol.messages import Login
