@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import shutil
 import urllib.request
+import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,9 +16,10 @@ from typing import Any
 from lesbillets_server.app import RunningServer, run_server
 from lesbillets_server.auth import add_user
 from lesbillets_server.config import ServerConfig
-from lesbillets_server.service import Clock, TicketService, utc_now
+from lesbillets_server.service import TicketService
 from lesbillets_server.storage import open_store
-from protocol.messages import Role
+from protocol.clock import Clock, utc_now
+from protocol.messages import Lock, Priority, Role, Status, Ticket
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ class PausableProxy:
         self._flowing.set()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
 
     @property
     def url(self) -> str:
@@ -165,8 +169,15 @@ class PausableProxy:
     def resume(self) -> None:
         self._flowing.set()
 
+    def cut(self) -> None:
+        """Drop every relayed connection (what the server sent and the proxy held back is lost); new ones relay."""
+        for writer in list(self._writers):
+            writer.close()
+        self._writers.clear()
+
     async def _relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
+        self._writers |= {client_writer, server_writer}
         for task in (
             asyncio.create_task(self._pipe(client_reader, server_writer, gated=False)),
             asyncio.create_task(self._pipe(server_reader, client_writer, gated=True)),
@@ -185,3 +196,52 @@ class PausableProxy:
             pass
         finally:
             writer.close()
+
+
+ROWS_T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def tickets_for_rows(count: int, authors: list[uuid.UUID]) -> list[Ticket]:
+    """`count` varied tickets, created in one order and last updated in a shuffled one, each at its own second."""
+    order = list(range(count))
+    random.Random(count).shuffle(order)
+    return [
+        Ticket(
+            id=uuid.UUID(int=n + 1),
+            title=f"Ticket {n}",
+            description="not in a row " * 10,
+            status=list(Status)[n % 3],
+            priority=list(Priority)[n % 4],
+            assignee=authors[(n + 1) % len(authors)] if n % 3 else None,
+            created_at=ROWS_T0,
+            created_by=authors[n % len(authors)],
+            updated_at=ROWS_T0 + timedelta(seconds=order[n], microseconds=n % 1000),
+            updated_by=authors[n % len(authors)],
+            version=1 + n % 5,
+            lock=Lock(user_id=authors[0], user_name="Alice Martin", expires_at=ROWS_T0) if n % 97 == 0 else None,
+            number=n + 1,
+            due_at=ROWS_T0 + timedelta(days=n) if n % 11 == 0 else None,
+            tags=["vpn"] if n % 13 == 0 else [],
+        )
+        for n in range(count)
+    ]
+
+
+async def seed_tickets(db: str, count: int) -> list[Ticket]:
+    """Write `tickets_for_rows` straight into a database (its server stopped, or not started yet)."""
+    store = await open_store(db)
+    try:
+        authors = [record.user.id for record in await store.list_users()]
+        tickets = tickets_for_rows(count, authors)
+        await store.create_tickets(tickets, ROWS_T0)
+    finally:
+        await store.close()
+    return tickets
+
+
+async def with_tickets(server: ServerHarness, count: int) -> list[Ticket]:
+    """Stop the server, seed `count` tickets into its database, start it again."""
+    await server.stop()
+    tickets = await seed_tickets(server.config.db, count)
+    await server.start()
+    return tickets
