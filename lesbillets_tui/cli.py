@@ -1,6 +1,7 @@
 """`lesbillets`: the terminal app's command line.
 
-    lesbillets [URL] [--user EMAIL]     open the app (the last server used when URL is left out); URL may list
+    lesbillets [URL] [--user EMAIL] [--bell]
+                                        open the app (the last server used when URL is left out); URL may list
                                         several servers of one helpdesk, comma-separated, to fail over between
     lesbillets logout [URL]             forget the remembered session (every one when URL is left out)
 
@@ -56,13 +57,21 @@ def open_app(
         typer.Option(envvar="LESBILLETS_PASSWORD", hidden=True, show_envvar=False, help="Password (from the env)."),
     ] = None,
     msgpack: Annotated[bool, typer.Option("--msgpack", help="Talk MessagePack instead of JSON.")] = False,
+    bell: Annotated[
+        bool, typer.Option("--bell", envvar="LESBILLETS_BELL", help="Ring the terminal bell for new inbox items.")
+    ] = False,
 ) -> None:
     """Open the app; a remembered session resumes without asking for a password."""
     from lesbillets_tui.app import LesBilletsApp  # Textual takes a moment to import; `logout` does without
 
     logging.basicConfig(level=logging.WARNING, handlers=[logging.NullHandler()])
     LesBilletsApp(
-        url, email=user, password=password, store=SessionStore.default(), encoding="msgpack" if msgpack else "json"
+        url,
+        email=user,
+        password=password,
+        store=SessionStore.default(),
+        encoding="msgpack" if msgpack else "json",
+        bell=bell,
     ).run()
 
 

@@ -17,12 +17,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from lesbillets_server.demo import DEMO_USERS
-from lesbillets_server.ownership import running_server
-from lesbillets_tui.launch import LaunchError, free_port, stop, wait_healthy
+from lesbillets_tui.launch import LaunchError, free_port, running_server_url, stop, wait_healthy
 
 DEMO_USER = "alice@example.com"
-DEMO_PASSWORDS = {email: password for email, _name, password, _role in DEMO_USERS}
+DEMO_PASSWORDS = {"alice@example.com": "alice", "bob@example.com": "bob", "admin@example.com": "admin"}
+"""What `serve --demo` seeds (lesbillets_server/demo.py, also in the README); a test keeps the two the same."""
 
 
 @contextlib.contextmanager
@@ -33,10 +32,10 @@ def demo_server(data: Path, port: int | None = None) -> Iterator[str]:
     a second server on the same SQLite file would refuse to start.
     """
     data.mkdir(parents=True, exist_ok=True)
-    owner = running_server(str(data / "demo.db"))
-    if owner is not None and owner.get("url"):
-        print(f"Joining the demo server already running at {owner['url']} (pid {owner.get('pid')}).", file=sys.stderr)
-        yield str(owner["url"])
+    running = running_server_url(data / "demo.db")
+    if running is not None:
+        print(f"Joining the demo server already running at {running}.", file=sys.stderr)
+        yield running
         return
     port = port or free_port()
     log_path = data / "server.log"

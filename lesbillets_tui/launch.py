@@ -1,12 +1,17 @@
 """Local server processes for the launchers (`make run` in demo.py, `make cluster` in deploy/cluster.py).
 
-A free port, waiting for a started process to answer over HTTP, and stopping it cleanly. Errors are
-`LaunchError`s whose message is a sentence for the person at the terminal.
+A free port, waiting for a started process to answer over HTTP, finding the server that already serves a
+SQLite file, and stopping it cleanly. Errors are `LaunchError`s whose message is a sentence for the person at
+the terminal. The app package talks to the server only as a process and over the wire: nothing here imports
+`lesbillets_server`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
+import os
 import signal
 import socket
 import subprocess
@@ -20,6 +25,30 @@ STARTUP_TIMEOUT_S = 30.0
 
 class LaunchError(Exception):
     """A local server could not be started; the message says why."""
+
+
+def running_server_url(db: Path) -> str | None:
+    """The URL of the server that holds the SQLite file ``db`` now, or None when none does (or it has no URL yet).
+
+    Reads the record a running server keeps beside its database (`lesbillets_server/ownership.py`: JSON with
+    its pid and url in `<db>.server`, under an exclusive `flock` for as long as it runs). The server's side of
+    this contract is tested against this reader in tests/tui/test_demo.py.
+    """
+    try:
+        fd = os.open(f"{db}.server", os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd) as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:  # a server holds it: its record says where
+            try:
+                owner = json.loads(file.read() or "{}")
+            except ValueError:
+                return None
+            url = owner.get("url") if isinstance(owner, dict) else None
+            return url if isinstance(url, str) and url else None
+        return None  # a record left by a server that has stopped
 
 
 def free_port() -> int:

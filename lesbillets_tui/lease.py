@@ -1,7 +1,8 @@
 """The editor's lease on its lock, sans I/O: when it ends, when to renew it, when to warn.
 
-The form renews on activity only, so an agent who walked away loses the lock to the server's sweep; an active
-agent never sees the lease end. The server's ``expires_at`` is trusted unless the clocks disagree wildly.
+The form renews on activity only (typing, moving between fields, scrolling, clicking), so an agent who walked
+away loses the lock to the server's sweep; an agent reading or writing in the form never sees the lease end. The
+server's ``expires_at`` is trusted unless the clocks disagree wildly.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from protocol.messages import Ticket, UnlockReason
 
 RENEW_EVERY_S = 30.0
 """Renew on activity at most this often (and at most every third of the lease, for short leases)."""
-WARN_BEFORE_S = 60.0
-"""Warn an idle agent this long before the lease ends (at most half the lease)."""
+WARN_BEFORE_S = 90.0
+"""Warn an idle agent this long before the lease ends (at most half the lease): time to come back and press ctrl+l."""
 CLOCK_SKEW_S = 5.0
 """Beyond this disagreement between the server's ``expires_at`` and our clock plus the lease, trust the lease."""
 

@@ -7,6 +7,7 @@ protocol client yields into the first group of messages, posted to the app. The 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from textual.message import Message
@@ -14,16 +15,17 @@ from textual.message import Message
 from protocol.client import ConnectionState
 from protocol.messages import (
     AllTickets,
-    Ticket,
-    TicketCreated,
-    TicketLocked,
-    TicketUnlocked,
-    TicketUpdated,
+    CommentAdded,
+    CommentEdited,
+    Inbox,
+    InboxChanged,
+    InboxItem,
+    TicketEvent,
+    TicketPresence,
     User,
     Welcome,
 )
-
-TicketEvent = TicketCreated | TicketUpdated | TicketLocked | TicketUnlocked
+from protocol.rows import TableRow
 
 # --- from the link worker to the app -------------------------------------------------
 
@@ -94,11 +96,12 @@ class ConnectionStateChanged(Message):
 
 
 class TicketChanged(Message):
-    """One ticket changed in the model (``ticket`` is how it now stands); ``event`` says how."""
+    """One ticket changed in the model (``ticket`` is its row as it now stands); ``event`` says how (a created or
+    updated ticket's event carries it in full)."""
 
     bubble = False
 
-    def __init__(self, ticket_id: uuid.UUID, ticket: Ticket | None, event: TicketEvent) -> None:
+    def __init__(self, ticket_id: uuid.UUID, ticket: TableRow | None, event: TicketEvent) -> None:
         super().__init__()
         self.ticket_id = ticket_id
         self.ticket = ticket
@@ -109,3 +112,103 @@ class TableReloaded(Message):
     """The model was replaced by a snapshot (or the user directory changed)."""
 
     bubble = False
+
+
+# --- from the screens up to the app (screens ask; only the app starts and ends sessions) -------------------
+
+
+class LoginRequested(Message):
+    """The agent submitted the login form: connect to ``url`` and log in."""
+
+    def __init__(self, url: str, email: str, password: str) -> None:
+        super().__init__()
+        self.url = url
+        self.email = email
+        self.password = password
+
+
+class LoginAgainRequested(Message):
+    """The agent asked for the login form on top of the open screens (after the session ended)."""
+
+
+# --- the conversation and presence (issue 9): from the link worker to the app, then to the screens -------------
+
+
+class CommentEventReceived(Message):
+    """A comment was added or edited (a live event, in ``seq`` order with the ticket events)."""
+
+    def __init__(self, event: CommentAdded | CommentEdited) -> None:
+        super().__init__()
+        self.event = event
+
+
+class PresenceReceived(Message):
+    """Who has tickets open: every ticket (``complete``, from `GetPresence`) or one (a `PresenceChanged`)."""
+
+    def __init__(self, tickets: list[TicketPresence], *, complete: bool) -> None:
+        super().__init__()
+        self.tickets = tickets
+        self.complete = complete
+
+
+class CommentChanged(Message):
+    """From the app to the screens: a comment was added or edited."""
+
+    bubble = False
+
+    def __init__(self, event: CommentAdded | CommentEdited) -> None:
+        super().__init__()
+        self.event = event
+
+
+class ViewersChanged(Message):
+    """From the app to the screens: who has ``ticket_id`` open changed (None: any ticket, after `GetPresence`)."""
+
+    bubble = False
+
+    def __init__(self, ticket_id: uuid.UUID | None) -> None:
+        super().__init__()
+        self.ticket_id = ticket_id
+
+
+class RowsReceived(Message):
+    """A page of the table from the link worker (`GetRows`): ``fresh`` for the first page of a load (the newest
+    rows), ``complete`` for its last; ``shown``, if given, is set once the table has been redrawn with it."""
+
+    def __init__(
+        self, rows: list[TableRow], *, fresh: bool, complete: bool, shown: asyncio.Event | None = None
+    ) -> None:
+        super().__init__()
+        self.rows = rows
+        self.fresh = fresh
+        self.complete = complete
+        self.shown = shown
+
+
+# --- the inbox (issue 9) ------------------------------------------------------------------------
+
+
+class InboxReceived(Message):
+    """From the link worker: the whole inbox (at login, after a reconnect, after a read on another connection)."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__()
+        self.inbox = inbox
+
+
+class InboxNoticeReceived(Message):
+    """From the link worker: the server's `InboxChanged` notice."""
+
+    def __init__(self, notice: InboxChanged) -> None:
+        super().__init__()
+        self.notice = notice
+
+
+class InboxUpdated(Message):
+    """To the screens: the desk's inbox changed; ``new_item`` is the item that just arrived, if one did."""
+
+    bubble = False
+
+    def __init__(self, new_item: InboxItem | None = None) -> None:
+        super().__init__()
+        self.new_item = new_item

@@ -52,6 +52,7 @@ def generated_tickets(count: int) -> list[Ticket]:
     return [
         Ticket(
             id=uuid.UUID(int=10_000 + n),
+            number=n + 1,
             title=f"Generated ticket number {n}",
             description="Printer jams on duplex jobs, floor 3.",
             status=statuses[n % 3],
@@ -98,15 +99,16 @@ async def measure_table(count: int, *, events: int = 50, size: tuple[int, int] =
 
         # Sorted by title, an update moves no row, so the changed row is one in view: the agent's case of
         # watching a status change (a row moving under a scrolled view is not repainted, rightly).
-        app.model.set_sort(Sort(SortColumn.TITLE, descending=False))
+        app.desk.model.set_sort(Sort(SortColumn.TITLE, descending=False))
         table.model_changed()
         table.action_first()  # the cursor followed its ticket into the middle of the new order
         await pilot.pause()
         latencies = []
+        by_id = {ticket.id: ticket for ticket in tickets}
         for n in range(events):
-            current = app.model.row(n % 20)
+            current = app.desk.model.row(n % 20)
             changed = msgspec.structs.replace(
-                current,
+                by_id[current.id],  # events carry the ticket in full; the table holds its row
                 version=current.version + 1,
                 updated_at=_T0 + timedelta(days=1, seconds=n),
                 status=Status.BLOCKED if current.status is not Status.BLOCKED else Status.OPEN,

@@ -5,14 +5,12 @@ Every function takes ``now`` explicitly so screens can be drawn against a fixed 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
-Clock = Callable[[], datetime]
+from protocol.clock import Clock as Clock
+from protocol.clock import utc_now as utc_now
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+# Clock and utc_now are defined in protocol.clock (shared with the server); named here too for the app's modules.
 
 
 def ago(when: datetime, now: datetime) -> str:
@@ -27,6 +25,39 @@ def ago(when: datetime, now: datetime) -> str:
     if seconds < 30 * 86400:
         return f"{int(seconds // 86400)}d ago"
     return when.strftime("%Y-%m-%d")
+
+
+def short_ago(when: datetime, now: datetime) -> str:
+    """`ago` for a narrow column, at most 6 cells: "now", "3m", "5h", "4d", then "Nov 25"."""
+    seconds = (now - when).total_seconds()
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    if seconds < 30 * 86400:
+        return f"{int(seconds // 86400)}d"
+    return when.strftime("%b %d")
+
+
+def due_text(due_at: datetime, now: datetime, *, short: bool = False) -> str:
+    """A due time as an agent reads it: "in 3h", "overdue 20m" (short: "3h", "-20m")."""
+    seconds = (due_at - now).total_seconds()
+    span = _span(abs(seconds))
+    if seconds < 0:
+        return f"-{span}" if short else f"overdue {span}"
+    return span if short else f"in {span}"
+
+
+def _span(seconds: float) -> str:
+    if seconds < 60:
+        return f"{int(seconds)}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    return f"{int(seconds // 86400)}d"
 
 
 def time_left(expires_at: datetime, now: datetime) -> str:

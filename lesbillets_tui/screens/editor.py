@@ -14,28 +14,38 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar, cast
 
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Select, Static, TextArea
 
+from lesbillets_tui.context import Desk
+from lesbillets_tui.due_tags import parse_due, parse_tags
 from lesbillets_tui.lease import LOST_REASONS, lease_deadline, renewal_due, warn_before
 from lesbillets_tui.messages import ConnectionStateChanged, TableReloaded, TicketChanged
 from lesbillets_tui.safe_text import safe_block, safe_line
 from lesbillets_tui.screens.confirm import ConfirmScreen
-from lesbillets_tui.ticket_form import NEW_TICKET, FormValues, changed_by_others, invalid, update_changes
+from lesbillets_tui.screens.form_keys import FORM_FOCUS_BINDINGS
+from lesbillets_tui.ticket_form import (
+    NEW_TICKET,
+    FieldConflict,
+    FormValues,
+    changed_by_others,
+    conflicts,
+    invalid,
+    theirs_value,
+    update_changes,
+)
 from lesbillets_tui.timefmt import duration, spoken_duration
+from lesbillets_tui.widgets.conflict_panel import ConflictPanel
 from protocol.client import ConnectionState
 from protocol.errors import Conflict, LesBilletsError, Locked, NotLockHolder
 from protocol.messages import TITLE_MAX, Priority, Status, Ticket, TicketLocked, TicketUnlocked, TicketUpdated
-
-if TYPE_CHECKING:
-    from lesbillets_tui.app import LesBilletsApp
 
 NOBODY = "-"
 """The assignee Select's value for "unassigned" (a Select needs a hashable, non-None value)."""
@@ -51,15 +61,19 @@ class EditorScreen(Screen["Ticket | None"]):
         Binding("ctrl+s", "save", "Save"),  # not priority: it must come after the keys typed before it
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+l", "lock", "Lock / extend"),
+        *FORM_FOCUS_BINDINGS,
     ]
 
-    def __init__(self, ticket: Ticket | None) -> None:
+    def __init__(self, desk: Desk, ticket: Ticket | None) -> None:
         super().__init__()
+        self.desk = desk
         self.ticket = ticket
         """The ticket as it was when the form opened (None: a new ticket)."""
         self.original = FormValues.of(ticket) if ticket is not None else NEW_TICKET
         self.base_version = ticket.version if ticket is not None else 0
         """The version a save claims to be based on; a stale one earns a `conflict` from the server."""
+        self._theirs: Ticket | None = None
+        """The ticket in full as the last conflict found it (`GetTicket`), for "Use theirs"."""
         self.holding = ticket is not None
         self.deadline: datetime | None = None
         self.renewed_at: datetime | None = None
@@ -67,10 +81,6 @@ class EditorScreen(Screen["Ticket | None"]):
         self.busy = False
         self.closing = False
         self._sticky = False
-
-    @property
-    def lb(self) -> LesBilletsApp:
-        return cast("LesBilletsApp", self.app)
 
     @property
     def is_new(self) -> bool:
@@ -81,9 +91,10 @@ class EditorScreen(Screen["Ticket | None"]):
     def compose(self) -> ComposeResult:
         values = self.original
         heading = "New ticket" if self.ticket is None else f"Edit ticket · v{self.ticket.version}"
-        with Vertical(id="editor"):
+        with VerticalScroll(id="editor"):  # scrolls when the terminal is too short for the whole form
             yield Label(heading, id="editor-heading")
             yield Static("", id="banner", markup=False)
+            yield ConflictPanel(id="conflicts")
             yield Label("Title", classes="field-label")
             yield Input(
                 values.title,
@@ -109,29 +120,46 @@ class EditorScreen(Screen["Ticket | None"]):
                         allow_blank=False,
                         id="assignee",
                     )
+            with Horizontal(id="editor-extras"):
+                with Vertical():
+                    yield Label("Due (local time, or +3h, +2d)", classes="field-label")
+                    yield Input(values.due_at, id="due_at", placeholder="2026-11-27 17:00", select_on_focus=False)
+                with Vertical():
+                    yield Label("Tags", classes="field-label")
+                    yield Input(values.tags, id="tags", placeholder="vpn network", select_on_focus=False)
             yield Label("Description", classes="field-label")
             yield TextArea(values.description, id="description", soft_wrap=True, tab_behavior="focus")
         yield Footer()
 
-    def _assignee_options(self) -> list[tuple[Text, str]]:
-        model = self.lb.model
+    def _assignee_options(self, also: uuid.UUID | None = None) -> list[tuple[Text, str]]:
+        model = self.desk.model
         users = sorted(model.users.values(), key=lambda user: user.name.casefold())
         names = [("Unassigned", NOBODY)]
         names += [(f"{user.name} (you)" if user.id == model.me else user.name, str(user.id)) for user in users]
         known = {value for _, value in names}
-        if self.original.assignee is not None and str(self.original.assignee) not in known:
-            names.append((model.user_name(self.original.assignee), str(self.original.assignee)))
+        for extra in (self.original.assignee, also):
+            if extra is not None and str(extra) not in known:
+                names.append((model.user_name(extra), str(extra)))
+                known.add(str(extra))
         # a str prompt would be parsed as markup: a name is shown as the characters it has
         return [(Text(safe_line(name)), value) for name, value in names]
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()
-        now = self.lb.now()
+        now = self.desk.now()
         self.renewed_at = self.active_at = now
         if self.holding:
             self.deadline = self._deadline_from(self.ticket, now)
         self._show_lock_state()
         self.set_interval(1.0, self._tick)
+        # Reading is activity too: scrolling the description or the form (keys, wheel, scrollbar) renews the lease.
+        for scrolled in (self.query_one("#description", TextArea), self.query_one("#editor", VerticalScroll)):
+            self.watch(scrolled, "scroll_y", self._scrolled, init=False)
+        if self.ticket is not None:
+            self.desk.here.claim(self, self.ticket.id, editing=True)  # presence: the others see it is being edited
+
+    def on_unmount(self) -> None:
+        self.desk.here.release(self)
 
     # --- reading the form -----------------------------------------------------------------
 
@@ -143,6 +171,8 @@ class EditorScreen(Screen["Ticket | None"]):
             status=cast(Status, self.query_one("#status", Select).value),
             priority=cast(Priority, self.query_one("#priority", Select).value),
             assignee=None if assignee in (NOBODY, Select.BLANK) else uuid.UUID(str(assignee)),
+            due_at=self.query_one("#due_at", Input).value,
+            tags=self.query_one("#tags", Input).value,
         )
 
     @property
@@ -168,20 +198,32 @@ class EditorScreen(Screen["Ticket | None"]):
             return
         if not self.holding or self.deadline is None:
             return
-        left = (self.deadline - self.lb.now()).total_seconds()
-        if left <= warn_before(self.lb.lock_ttl_s):
+        left = (self.deadline - self.desk.now()).total_seconds()
+        if left <= warn_before(self.desk.lock_ttl_s):
             self.say(f"Your lock ends in {spoken_duration(left)}: press ctrl+l to keep it.", "warning", sticky=False)
         elif not self._sticky:
             self.say(
-                f"You hold the lock: {duration(left)} left, renewed while you type. ctrl+s saves.", "ok", sticky=False
+                f"You hold the lock: {duration(left)} left, renewed while you work in the form (ctrl+l extends). "
+                "ctrl+s saves.",
+                "ok",
+                sticky=False,
             )
 
     # --- the lease -------------------------------------------------------------------
 
     def _deadline_from(self, ticket: Ticket | None, now: datetime) -> datetime:
-        return lease_deadline(ticket, now, self.lb.lock_ttl_s)
+        return lease_deadline(ticket, now, self.desk.lock_ttl_s)
 
     def on_key(self, _event: events.Key) -> None:
+        self._activity()
+
+    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
+        self._activity()  # moving between fields, by key or by mouse
+
+    def on_mouse_down(self, _event: events.MouseDown) -> None:
+        self._activity()
+
+    def _scrolled(self, _y: float) -> None:
         self._activity()
 
     @on(Input.Changed)
@@ -191,17 +233,17 @@ class EditorScreen(Screen["Ticket | None"]):
         self._activity()
 
     def _activity(self) -> None:
-        self.active_at = self.lb.now()
+        self.active_at = self.desk.now()
 
     def _tick(self) -> None:
         if not self.holding or self.deadline is None or self.busy or self.closing:
             return
-        now = self.lb.now()
+        now = self.desk.now()
         left = (self.deadline - now).total_seconds()
         if left <= 0:
             self._lost("Your lock expired")
             return
-        if renewal_due(now, self.renewed_at, self.active_at, self.lb.lock_ttl_s):
+        if renewal_due(now, self.renewed_at, self.active_at, self.desk.lock_ttl_s):
             self._renew(quiet=True)
         self._show_lock_state()
 
@@ -223,8 +265,8 @@ class EditorScreen(Screen["Ticket | None"]):
     @work(exclusive=True, exit_on_error=False, group="lease")
     async def _renew(self, *, quiet: bool) -> None:
         assert self.ticket is not None
-        client = self.lb.client
-        self.renewed_at = self.lb.now()  # also paces retries when the server cannot be reached
+        client = self.desk.client
+        self.renewed_at = self.desk.now()  # also paces retries when the server cannot be reached
         if client is None:
             self.say("Not connected: the lock cannot be renewed until the connection is back.", "warning")
             return
@@ -236,7 +278,7 @@ class EditorScreen(Screen["Ticket | None"]):
         except LesBilletsError as exc:
             self.say(f"Could not renew the lock: {exc} Your text is kept.", "warning")
             return
-        now = self.lb.now()
+        now = self.desk.now()
         self.deadline = self._deadline_from(ticket, now)
         self.renewed_at = now
         if not quiet:
@@ -247,7 +289,7 @@ class EditorScreen(Screen["Ticket | None"]):
     @work(exclusive=True, exit_on_error=False, group="lease")
     async def _relock(self) -> None:
         assert self.ticket is not None
-        client = self.lb.client
+        client = self.desk.client
         if client is None:
             self.say("Not connected: the ticket can be locked again once the connection is back.", "warning")
             return
@@ -263,7 +305,7 @@ class EditorScreen(Screen["Ticket | None"]):
             return
         finally:
             self.busy = False
-        now = self.lb.now()
+        now = self.desk.now()
         self.holding = True
         self.deadline = self._deadline_from(ticket, now)
         self.renewed_at = self.active_at = now
@@ -273,9 +315,30 @@ class EditorScreen(Screen["Ticket | None"]):
         else:
             self.say("Locked again: ctrl+s saves.", "ok")
 
+    def _conflicts(self, latest: Ticket | None) -> list[FieldConflict]:
+        return conflicts(self.ticket, latest, self.values(), self.desk.model.user_name)
+
+    async def on_conflict_panel_take_theirs(self, message: ConflictPanel.TakeTheirs) -> None:
+        """Put their value of one field into the form; the rest of what the agent typed stays."""
+        latest = self._theirs  # in full, as the conflict fetched it (the table's row has no description)
+        if latest is None:
+            return
+        value = theirs_value(latest, message.field)
+        if message.field in ("title", "due_at", "tags"):
+            self.query_one(f"#{message.field}", Input).value = value
+        elif message.field == "description":
+            self.query_one("#description", TextArea).text = value
+        elif message.field == "assignee":
+            assignee = self.query_one("#assignee", Select)
+            assignee.set_options(self._assignee_options(also=value))
+            assignee.value = str(value) if value is not None else NOBODY
+        else:
+            self.query_one(f"#{message.field}", Select).value = value
+        await self.query_one(ConflictPanel).show(self._conflicts(latest))
+
     def _changed_by_others(self, latest: Ticket | None) -> str:
         """A sentence about what changed since the form opened, or "" when nothing did."""
-        return changed_by_others(self.ticket, latest, self.base_version, self.lb.model.user_name)
+        return changed_by_others(self.ticket, latest, self.base_version, self.desk.model.user_name)
 
     # --- live changes -----------------------------------------------------------------------
 
@@ -285,7 +348,7 @@ class EditorScreen(Screen["Ticket | None"]):
         event = message.event
         if isinstance(event, TicketUnlocked) and self.holding:
             self._lost(LOST_REASONS[event.reason])
-        elif isinstance(event, TicketLocked) and not self.holding and event.lock.user_id != self.lb.model.me:
+        elif isinstance(event, TicketLocked) and not self.holding and event.lock.user_id != self.desk.model.me:
             self.say(f"{event.lock.user_name} has locked this ticket. Your text is kept.", "error")
         elif isinstance(event, TicketUpdated) and not self.holding:
             self.say(f"{self._changed_by_others(event.ticket)} Your text is kept; ctrl+l locks again.", "error")
@@ -293,8 +356,8 @@ class EditorScreen(Screen["Ticket | None"]):
     def on_table_reloaded(self, _message: TableReloaded) -> None:
         if self.ticket is None or not self.holding or self.closing:
             return
-        current = self.lb.model.get(self.ticket.id)
-        if current is not None and (current.lock is None or current.lock.user_id != self.lb.model.me):
+        current = self.desk.model.get(self.ticket.id)
+        if current is not None and (current.lock is None or current.lock.user_id != self.desk.model.me):
             self._lost("Your lock was lost while the connection was down")
 
     def on_connection_state_changed(self, message: ConnectionStateChanged) -> None:
@@ -321,7 +384,7 @@ class EditorScreen(Screen["Ticket | None"]):
 
     @work(exclusive=True, exit_on_error=False, group="save")
     async def _save(self, values: FormValues) -> None:
-        client = self.lb.client
+        client = self.desk.client
         if client is None:
             self.say("Not connected: your text is kept; try ctrl+s again once the connection is back.", "error")
             return
@@ -335,17 +398,28 @@ class EditorScreen(Screen["Ticket | None"]):
                     status=values.status,
                     priority=values.priority,
                     assignee=values.assignee,
+                    due_at=parse_due(values.due_at, self.desk.now()),
+                    tags=parse_tags(values.tags),
                 )
                 self.closing = True
                 self.dismiss(created)
                 return
             saved = await self._update(values)
         except Conflict as exc:
-            latest = self.lb.model.get(self.ticket.id) if self.ticket is not None else None
+            latest = await self._latest()
             changed = self._changed_by_others(latest) or str(exc)
+            row = self.desk.model.get(self.ticket.id) if self.ticket is not None else None
             if latest is not None:
                 self.base_version = latest.version
-            self.say(f"Not saved: {changed} Your text is kept: ctrl+s saves it over theirs, escape drops it.", "error")
+            elif row is not None:  # their version, at least: ctrl+s then saves over theirs
+                self.base_version = row.version
+            self._theirs = latest
+            await self.query_one(ConflictPanel).show(self._conflicts(latest))
+            self.say(
+                f"Not saved: {changed} Theirs is shown beside yours: “Use theirs” takes their value; "
+                "ctrl+s saves the form over theirs, escape drops your changes.",
+                "error",
+            )
             return
         except NotLockHolder as exc:
             self._lost(f"Not saved: {str(exc).rstrip('.')}")
@@ -366,12 +440,23 @@ class EditorScreen(Screen["Ticket | None"]):
 
     async def _update(self, values: FormValues) -> Ticket:
         assert self.ticket is not None
-        client = self.lb.client
+        client = self.desk.client
         assert client is not None
-        changes = update_changes(self.original, values)
+        changes = update_changes(self.original, values, self.desk.now())
         if not changes:
-            return self.lb.model.get(self.ticket.id) or self.ticket
+            return self.ticket
         return await client.update_ticket(self.ticket.id, self.base_version, **changes)
+
+    async def _latest(self) -> Ticket | None:
+        """The ticket as it stands now, in full (the table's row has no description), or None if it cannot be
+        fetched."""
+        client = self.desk.client
+        if self.ticket is None or client is None:
+            return None
+        try:
+            return (await client.get_ticket(self.ticket.id)).ticket
+        except LesBilletsError:
+            return None
 
     def action_cancel(self) -> None:
         if self.busy or self.closing:
@@ -390,7 +475,7 @@ class EditorScreen(Screen["Ticket | None"]):
     @work(exclusive=True, exit_on_error=False, group="save")
     async def _close(self) -> None:
         self.closing = True
-        client = self.lb.client
+        client = self.desk.client
         if self.ticket is not None and self.holding and client is not None:
             try:
                 await client.unlock(self.ticket.id)

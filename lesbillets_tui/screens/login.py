@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from lesbillets_tui.messages import LoginRequested
 from lesbillets_tui.safe_text import safe_block
-
-if TYPE_CHECKING:
-    from lesbillets_tui.app import LesBilletsApp
+from lesbillets_tui.screens.form_keys import FORM_FOCUS_BINDINGS
 
 
 class LoginScreen(Screen[None]):
-    """Asks the app to start a session; the app answers with `set_busy`, `show_error` or by leaving."""
+    """Asks the app for a session (`LoginRequested`); the app answers with `set_busy`, `show_error` or by leaving."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*FORM_FOCUS_BINDINGS]
 
     def __init__(self, url: str, email: str = "") -> None:
         super().__init__()
         self.url = url
         self.email = email
         self._message: tuple[str, str] | None = None  # said before the screen was mounted
-
-    @property
-    def lb(self) -> LesBilletsApp:
-        return cast("LesBilletsApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="login"):
@@ -71,7 +69,7 @@ class LoginScreen(Screen[None]):
         if not url.startswith(("ws://", "wss://")):
             self.show_error("The server address starts with ws:// or wss://, like ws://127.0.0.1:8765.")
             return
-        self.lb.start_session(url, email, password=password)
+        self.post_message(LoginRequested(url, email, password))
 
     def set_busy(self, text: str) -> None:
         self._message = (text, "info")

@@ -10,11 +10,14 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label
 
-PLACEHOLDER = "words  status:open  priority:high,urgent  assignee:me  locked"
+PLACEHOLDER = "words  status:open  priority:high,urgent  assignee:me  locked  #1042"
 
 
 class FilterBar(Horizontal):
-    """Posts `FilterBar.Changed` on every keystroke and `FilterBar.Done` on enter or escape."""
+    """Posts `FilterBar.Changed` on every keystroke and `FilterBar.Done` on enter (the filter stays) or escape.
+
+    Escape clears the filter first: it is the key people press to get every ticket back.
+    """
 
     DEFAULT_CSS = """
     FilterBar {
@@ -29,7 +32,7 @@ class FilterBar(Horizontal):
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "done", "Back to table", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear", "Clear filter", show=False)]
 
     class Changed(Message):
         def __init__(self, query: str) -> None:
@@ -37,7 +40,9 @@ class FilterBar(Horizontal):
             self.query = query
 
     class Done(Message):
-        """The agent left the filter box (the filter stays)."""
+        """The agent left the filter box."""
+
+    _errors = ""
 
     def compose(self) -> ComposeResult:
         yield Label("Filter /", id="filter-prompt")
@@ -57,7 +62,10 @@ class FilterBar(Horizontal):
         self.input.focus()
 
     def show_errors(self, errors: tuple[str, ...]) -> None:
-        self.query_one("#filter-errors", Label).update(" ".join(errors))
+        text = " ".join(errors)
+        if text != self._errors:  # the screen says it again on every event: an update would lay the bar out again
+            self._errors = text
+            self.query_one("#filter-errors", Label).update(text)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -65,6 +73,11 @@ class FilterBar(Horizontal):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.action_done()
+
+    def action_clear(self) -> None:
+        """Escape: drop the filter and go back to the table (enter keeps it)."""
+        self.input.value = ""  # posts Changed, which shows every ticket again
         self.action_done()
 
     def action_done(self) -> None:

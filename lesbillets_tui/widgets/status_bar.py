@@ -1,4 +1,4 @@
-"""The one-line bar under the table: connection state, who is logged in, and how many rows are shown."""
+"""The one-line bar under the table: connection state, who is logged in, unread inbox items, rows shown."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class StatusBar(Horizontal):
         & > #status-state.-pending { color: $text-warning; text-style: bold; }
         & > #status-state.-down { color: $text-error; text-style: bold; }
         & > #status-user { color: $foreground; }
+        & > #status-inbox.-unread { color: $text-accent; text-style: bold; }
         & > #status-note { width: 1fr; color: $text-warning; }
         & > #status-count { color: $foreground; }
     }
@@ -43,11 +44,17 @@ class StatusBar(Horizontal):
         self.shown = 0
         self.total = 0
         self.sort = ""
+        self.unread: int | None = None
+        """Unread inbox items; None while the inbox is unknown (not fetched yet, or a server without one)."""
+        self.marked = 0
+        self.arriving = False
+        """The table is still arriving (not `loading`: that is Textual's, and covers the widget with dots)."""
         self._shown: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Label(id="status-state", markup=False)
         yield Label(id="status-user", markup=False)
+        yield Label(id="status-inbox", markup=False)
         yield Label(id="status-note", markup=False)
         yield Label(id="status-count", markup=False)
         yield Label(id="status-sort", markup=False)
@@ -64,8 +71,11 @@ class StatusBar(Horizontal):
         shown: int | None = None,
         total: int | None = None,
         sort: str | None = None,
+        unread: int | None = None,
+        marked: int | None = None,
+        loading: bool | None = None,
     ) -> None:
-        """Change some of the bar's parts (the others stay)."""
+        """Change some of the bar's parts (the others stay); ``loading`` while the table is still arriving."""
         if state is not None:
             self.state = state
         if user is not None:
@@ -78,6 +88,12 @@ class StatusBar(Horizontal):
             self.total = total
         if sort is not None:
             self.sort = sort
+        if unread is not None:
+            self.unread = unread
+        if marked is not None:
+            self.marked = marked
+        if loading is not None:
+            self.arriving = loading
         if self.is_mounted:
             self._render_all()
 
@@ -88,7 +104,16 @@ class StatusBar(Horizontal):
         state.set_classes(cls)
         self._set("#status-user", self.user)
         self._set("#status-note", self.note)
-        self._set("#status-count", f"Showing {self.shown:,} of {self.total:,}")
+        self._set("#status-inbox", "" if self.unread is None else f"✉ {self.unread:,} unread")
+        inbox = self.query_one("#status-inbox", Label)
+        inbox.display = self.unread is not None
+        inbox.set_class(bool(self.unread), "-unread")
+        count = f"Showing {self.shown:,} of {self.total:,}"
+        if self.arriving:
+            count = f"{count} · loading…" if self.total else "Loading…"
+        if self.marked:
+            count = f"{self.marked:,} marked · {count}"
+        self._set("#status-count", count)
         self._set("#status-sort", self.sort)
 
     def _set(self, selector: str, text: str) -> None:

@@ -39,10 +39,11 @@ def make_ticket(
     version: int = 1,
     lock: Lock | None = None,
 ) -> Ticket:
-    """Ticket number ``n``: id n+1000, created n minutes after T0."""
+    """Ticket ``n``: id and number n+1000 (#1000), created n minutes after T0."""
     created = T0 + timedelta(minutes=n)
     return Ticket(
         id=uuid.UUID(int=1000 + n),
+        number=1000 + n,
         title=title or f"Ticket {n}",
         description=description,
         status=status,

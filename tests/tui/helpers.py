@@ -6,7 +6,7 @@ import asyncio
 import io
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from textual._compositor import LayoutUpdate
@@ -15,12 +15,12 @@ from textual.notifications import Notify
 from textual.pilot import Pilot
 
 from lesbillets_tui.app import LesBilletsApp
-from lesbillets_tui.messages import SnapshotReceived
+from lesbillets_tui.messages import RowsReceived, SnapshotReceived
 from lesbillets_tui.screens.tickets import TicketsScreen
 from lesbillets_tui.session_store import SessionStore
 from lesbillets_tui.timefmt import Clock, utc_now
 from lesbillets_tui.widgets.ticket_table import TicketTable
-from protocol.client import Client, connect
+from protocol.client import Client, ClientEvent, connect
 from protocol.messages import AllTickets
 from tests.support import ALICE, Agent, ServerHarness
 
@@ -39,17 +39,21 @@ async def until(pilot: Pilot[Any], condition: Callable[[], object], what: str = 
 
 
 class Recorder:
-    """Keeps the notifications the app shows and the snapshots it loads (through run_test's message hook)."""
+    """Keeps the notifications the app shows and the snapshots and pages of rows it loads (through run_test's
+    message hook)."""
 
     def __init__(self) -> None:
         self.notifications: list[str] = []
         self.snapshots: list[AllTickets] = []
+        self.pages: list[RowsReceived] = []
 
     def __call__(self, message: Message) -> None:
         if isinstance(message, Notify):
             self.notifications.append(message.notification.message)
         elif isinstance(message, SnapshotReceived):
             self.snapshots.append(message.snapshot)
+        elif isinstance(message, RowsReceived):
+            self.pages.append(message)
 
 
 @asynccontextmanager
@@ -106,3 +110,15 @@ def terminal_output(app: LesBilletsApp) -> tuple[str, str]:
     console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system="truecolor")
     text = "\n".join("".join(strip.text for strip in line) for line in update.strips)
     return text, update.render_segments(console)
+
+
+T = TypeVar("T")
+
+
+async def next_of(stream: AsyncIterator[ClientEvent], kind: type[T]) -> T:
+    """The scripted agent's next event of ``kind`` (skipping others)."""
+    async with asyncio.timeout(TIMEOUT):
+        while True:
+            item = await anext(stream)
+            if isinstance(item, kind):
+                return item

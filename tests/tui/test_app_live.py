@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import TypeVar
 
@@ -11,27 +9,17 @@ from textual.events import Key
 from textual.widgets import Input, Static, TextArea
 
 from lesbillets_tui.app import LesBilletsApp
-from lesbillets_tui.messages import SnapshotReceived
+from lesbillets_tui.messages import RowsReceived
 from lesbillets_tui.screens.editor import EditorScreen
 from lesbillets_tui.screens.login import LoginScreen
 from lesbillets_tui.screens.tickets import TicketsScreen
 from lesbillets_tui.widgets.status_bar import StatusBar
-from protocol.client import ClientEvent
 from protocol.messages import Priority, Status, TicketLocked, TicketUnlocked, TicketUpdated, UnlockReason
 from tests.conftest import ServerFactory
 from tests.support import ADMIN, ALICE, BOB, ManualClock, ServerHarness
-from tests.tui.helpers import TIMEOUT, row_text, running_app, screen_lines, scripted_agent, table, until
+from tests.tui.helpers import next_of, row_text, running_app, screen_lines, scripted_agent, table, until
 
 T = TypeVar("T")
-
-
-async def next_of(stream: AsyncIterator[ClientEvent], kind: type[T]) -> T:
-    """The scripted agent's next event of ``kind`` (skipping others)."""
-    async with asyncio.timeout(TIMEOUT):
-        while True:
-            item = await anext(stream)
-            if isinstance(item, kind):
-                return item
 
 
 def banner(app: LesBilletsApp) -> str:
@@ -51,7 +39,7 @@ async def test_login_screen_logs_in_and_shows_the_snapshot(server: ServerHarness
         await pilot.press(*ALICE.password, "enter")
         await until(pilot, lambda: isinstance(app.screen, TicketsScreen) and app.synced, "the table")
         lines = screen_lines(app)
-        assert [line.split()[0] for line in lines[1:4]] == ["Badge", "Printer", "VPN"]
+        assert [line.split()[:2] for line in lines[1:4]] == [["#3", "Badge"], ["#2", "Printer"], ["#1", "VPN"]]
         assert "Bob Dubois" in row_text(app, "VPN drops")
         status = app.screen.query_one(StatusBar)
         assert (status.shown, status.total, status.user) == (3, 3, ALICE.name)
@@ -101,7 +89,7 @@ async def test_scripted_agent_changes_show_at_once_without_moving_the_cursor(ser
 
             await bob.unlock(first.id)
             await until(pilot, lambda: "Bob" not in row_text(app, "First ticket, renamed").split("First")[0])
-            assert app.model.total == 3 and app.model.get(created.id) is not None
+            assert app.desk.model.total == 3 and app.desk.model.get(created.id) is not None
 
 
 async def test_keys_in_one_burst_with_ctrl_s_are_all_saved(server: ServerHarness) -> None:
@@ -163,7 +151,7 @@ async def test_new_ticket_form_creates_a_ticket(server: ServerHarness) -> None:
             created = await next_of(events, TicketCreated)
             assert (created.ticket.title, created.ticket.created_by) == (
                 "Fax is back",
-                app.user.id if app.user else None,
+                app.desk.user.id if app.desk.user else None,
             )
             await until(pilot, lambda: table(app).cursor_id == created.ticket.id, "the cursor on the new ticket")
 
@@ -243,7 +231,7 @@ async def test_filter_and_sort(server: ServerHarness) -> None:
     """/ narrows the rows live (words and keys), s and S change the order; the bar counts."""
     async with scripted_agent(server, BOB) as bob:
         await bob.create_ticket("Printer jams", priority=Priority.LOW)
-        await bob.create_ticket("VPN drops", "printer driver too", priority=Priority.URGENT)
+        await bob.create_ticket("VPN drops since the printer driver update", priority=Priority.URGENT)
         await bob.create_ticket("Badge reader", status=Status.CLOSED, priority=Priority.HIGH)
         async with running_app(server) as (app, pilot, _):
             status = app.screen.query_one(StatusBar)
@@ -260,11 +248,11 @@ async def test_filter_and_sort(server: ServerHarness) -> None:
             await pilot.press("ctrl+u", "escape")
             await until(pilot, lambda: status.shown == 3)
 
-            await pilot.press("s", "s", "s")  # created by, lock, then title (A→Z)
-            assert app.model.sort.column == "title"
-            assert [line.split()[0] for line in screen_lines(app)[1:4]] == ["Badge", "Printer", "VPN"]
+            await pilot.press("s", "s", "s", "s")  # created by, number, lock, then title (A→Z)
+            assert app.desk.model.sort.column == "title"
+            assert [line.split()[1] for line in screen_lines(app)[1:4]] == ["Badge", "Printer", "VPN"]  # after #n
             await pilot.press("S")
-            assert [line.split()[0] for line in screen_lines(app)[1:4]] == ["VPN", "Printer", "Badge"]
+            assert [line.split()[1] for line in screen_lines(app)[1:4]] == ["VPN", "Printer", "Badge"]
             assert "Title ▼" in screen_lines(app)[0]
 
 
@@ -286,7 +274,7 @@ async def test_reconnects_after_the_server_restarts_and_keeps_an_open_form(serve
         assert editor.query_one("#title", Input).value == "VPN drops (typed before the restart)"
         async with scripted_agent(server, BOB) as bob:
             await bob.create_ticket("After the restart")
-            await until(pilot, lambda: app.model.total == 2, "a live event after the restart")
+            await until(pilot, lambda: app.desk.model.total == 2, "a live event after the restart")
 
 
 async def test_r_replaces_an_out_of_date_table_with_a_fresh_snapshot(server: ServerHarness) -> None:
@@ -295,25 +283,24 @@ async def test_r_replaces_an_out_of_date_table_with_a_fresh_snapshot(server: Ser
         ticket = await bob.create_ticket("VPN drops")
         events = bob.events()
         async with running_app(server) as (app, pilot, recorder):
-            first = recorder.snapshots[0]
+            [first] = recorder.pages
             await bob.lock(ticket.id)
             await bob.update_ticket(ticket.id, ticket.version, title="VPN drops at night")
             await bob.unlock(ticket.id)
-            last_seq = (await next_of(events, TicketUnlocked)).seq
-            live = lambda: row_text(app, "VPN drops at night") and app.model.get(ticket.id).lock is None  # noqa: E731
+            await next_of(events, TicketUnlocked)
+            live = lambda: row_text(app, "VPN drops at night") and app.desk.model.get(ticket.id).lock is None  # noqa: E731
             await until(pilot, live, "the change, live")
 
-            # Deliberately out of date: reload the table from the first snapshot, as if the events were missed.
-            app.post_message(SnapshotReceived(first))
+            # Deliberately out of date: reload the table from the first load's rows, as if the events were missed.
+            app.post_message(RowsReceived(first.rows, fresh=True, complete=True))
             await until(pilot, lambda: row_text(app, "VPN drops") and not row_text(app, "VPN drops at"), "the old row")
-            assert first.seq < last_seq
 
             await pilot.press("r")
             await until(pilot, lambda: row_text(app, "VPN drops at night"), "the change, after r")
-            assert len(recorder.snapshots) == 3
-            fresh = recorder.snapshots[-1]
-            assert fresh.rid != first.rid and fresh.seq >= last_seq
-            assert app.model.get(ticket.id) == next(t for t in fresh.tickets if t.id == ticket.id)
+            assert len(recorder.pages) == 3
+            fresh = recorder.pages[-1]
+            assert fresh.fresh and fresh.complete
+            assert app.desk.model.get(ticket.id) == next(row for row in fresh.rows if row.id == ticket.id)
             assert app.synced and not recorder.notifications
 
 
@@ -335,13 +322,13 @@ async def test_lease_renews_on_activity_warns_when_idle_and_survives_expiry(serv
         await pilot.press("!")
         clock.advance(21)
         await until(pilot, lambda: editor.deadline is not None and editor.deadline > first_deadline, "the renewal")
-        assert editor.deadline == clock.now + timedelta(seconds=app.lock_ttl_s)
+        assert editor.deadline == clock.now + timedelta(seconds=app.desk.lock_ttl_s)
 
-        clock.advance(app.lock_ttl_s - 30)  # idle with 30 s left
+        clock.advance(app.desk.lock_ttl_s - 30)  # idle with 30 s left
         await until(pilot, lambda: "press ctrl+l to keep it" in banner(app), "the warning")
         await pilot.press("ctrl+l")
         await until(pilot, lambda: "You hold the lock" in banner(app), "the extension")
 
-        clock.advance(app.lock_ttl_s + 1)
+        clock.advance(app.desk.lock_ttl_s + 1)
         await until(pilot, lambda: "expired" in banner(app), "the expiry")
         assert app.screen is editor and editor.query_one("#title", Input).value == "VPN drops!!"

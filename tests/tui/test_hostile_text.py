@@ -71,7 +71,7 @@ async def test_hostile_text_is_shown_literally_everywhere(server: ServerHarness)
         marked = await eve.create_ticket(MARKUP_TITLE, "[b]not bold[/b]", assignee=stored.created_by)
         await eve.lock(stored.id)
         async with running_app(server) as (app, pilot, recorder):
-            await until(pilot, lambda: app.model.total == 2 and app.model.get(stored.id).lock is not None)  # type: ignore[union-attr]
+            await until(pilot, lambda: app.desk.model.total == 2 and app.desk.model.get(stored.id).lock is not None)  # type: ignore[union-attr]
             table(app).select_ticket(stored.id)
             await pilot.pause()
 
@@ -79,7 +79,9 @@ async def test_hostile_text_is_shown_literally_everywhere(server: ServerHarness)
             assert "[bold red]pwned[/] ␛[2J␇�evil" in row  # literally, escape and bell visible
             assert row.count("[reverse]E") == 3  # lock holder, assignee and creator: a markup name as text
             assert f" {MARKUP_TITLE[:30]}" in row_text(app, "[bold red]urgent")
-            preview = str(app.tickets_screen.query_one("TicketPreview", Static).render())  # type: ignore[union-attr]
+            shown = lambda: str(app.tickets_screen.query_one("TicketPreview", Static).render())  # type: ignore[union-attr]  # noqa: E731
+            await until(pilot, lambda: "first line" in shown(), "the description, fetched in full")
+            preview = shown()
             assert safe_line(STORED_TITLE) in preview
             assert "[reverse]Eve[/] Admin is editing this ticket" in preview
             assert "first line␛]0;owned␇\n\tsecond line ␀ �6n" in preview
@@ -93,8 +95,9 @@ async def test_hostile_text_is_shown_literally_everywhere(server: ServerHarness)
 
             await pilot.press("enter")
             await until(pilot, lambda: isinstance(app.screen, TicketViewScreen), "the view")
-            assert str(app.screen.query_one("#view-title", Static).render()) == safe_line(STORED_TITLE)
-            assert str(app.screen.query_one("#view-description", Static).render()) == safe_block(STORED_DESCRIPTION)
+            assert safe_line(STORED_TITLE) in str(app.screen.query_one("#fields", Static).render())
+            body = lambda: str(app.screen.query_one("#view-description", Static).render())  # noqa: E731
+            await until(pilot, lambda: body() == safe_block(STORED_DESCRIPTION), "the description in the view")
             _assert_no_control(terminal_output(app))
             await pilot.press("escape")
             await until(pilot, lambda: isinstance(app.screen, TicketsScreen))

@@ -10,7 +10,7 @@ from lesbillets_tui.screens.ticket_view import TicketViewScreen
 from lesbillets_tui.screens.tickets import TicketsScreen
 from protocol.messages import TicketUpdated
 from tests.tui.helpers import until
-from tests.tui.test_snapshots import SIZE, offline_app, show_table
+from tests.tui.test_snapshots import SIZE, offline_app, show_table, tickets
 
 
 async def test_enter_views_the_ticket_and_follows_live_changes() -> None:
@@ -23,11 +23,12 @@ async def test_enter_views_the_ticket_and_follows_live_changes() -> None:
         assert app.tickets_screen is not None
         ticket = app.tickets_screen.table.cursor_ticket
         assert ticket is not None
-        title = lambda: str(app.screen.query_one("#view-title").render())  # noqa: E731
-        assert title() == ticket.title
-        changed = msgspec.structs.replace(ticket, title="Renamed while viewed", version=ticket.version + 1)
+        title = lambda: str(app.screen.query_one("#fields").render()).splitlines()[0]  # noqa: E731
+        assert title() == f"#{ticket.number} {ticket.title}"
+        full = next(t for t in tickets() if t.id == ticket.id)  # events carry the ticket in full
+        changed = msgspec.structs.replace(full, title="Renamed while viewed", version=ticket.version + 1)
         app.post_message(ServerEventReceived(TicketUpdated(seq=41, ticket=changed)))
-        await until(pilot, lambda: title() == "Renamed while viewed", "the live title")
+        await until(pilot, lambda: title() == f"#{ticket.number} Renamed while viewed", "the live title")
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, TicketsScreen))
 
@@ -43,4 +44,4 @@ async def test_help_and_palette_list_the_actions() -> None:
         await until(pilot, lambda: isinstance(app.screen, TicketsScreen))
         titles = {command.title for command in app.get_system_commands(app.screen)}
         expected = {"Edit ticket", "New ticket", "View ticket", "Filter tickets", "Sort by next column"}
-        assert expected | {"Reverse sort", "Resync", "Keys", "Log out"} <= titles
+        assert expected | {"Reverse sort", "Resync", "Help", "Log out"} <= titles

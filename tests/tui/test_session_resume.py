@@ -32,7 +32,7 @@ async def test_restart_resumes_and_logout_forgets(server: ServerHarness, tmp_pat
     restarted = LesBilletsApp(store=store)  # no URL, no email, no password
     async with restarted.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(restarted.screen, TicketsScreen) and restarted.synced, "the resume")
-        assert restarted.user is not None and restarted.user.email == ALICE.email
+        assert restarted.desk.user is not None and restarted.desk.user.email == ALICE.email
 
     result = await asyncio.to_thread(CliRunner().invoke, cli, ["logout"], env={"XDG_CONFIG_HOME": str(tmp_path)})
     assert result.exit_code == 0, result.output

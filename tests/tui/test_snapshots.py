@@ -15,7 +15,8 @@ from lesbillets_tui.app import LesBilletsApp
 from lesbillets_tui.messages import SessionOpened, SnapshotReceived, UsersReceived
 from lesbillets_tui.screens.editor import EditorScreen
 from lesbillets_tui.screens.tickets import TicketsScreen
-from protocol.messages import AllTickets, Lock, Priority, Role, Status, User, Welcome
+from lesbillets_tui.widgets.ticket_preview import TicketPreview
+from protocol.messages import AllTickets, Lock, Priority, Role, Status, Ticket, User, Welcome
 from tests.tui.factory import ADMIN, BOB, ME, T0, USERS, make_ticket
 
 SIZE = (120, 36)
@@ -71,6 +72,15 @@ async def no_blink(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+def preview_in_full(pilot: Pilot[Any], full: list[Ticket]) -> None:
+    """Give the preview its ticket in full, as the screen's fetch (`GetTicket`) would with a server."""
+    app = pilot.app
+    assert isinstance(app, LesBilletsApp) and app.tickets_screen is not None
+    row = app.tickets_screen.table.cursor_ticket
+    assert row is not None
+    app.tickets_screen.query_one(TicketPreview).show_full(next(t for t in full if t.id == row.id))
+
+
 async def show_table(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, LesBilletsApp)
@@ -78,7 +88,7 @@ async def show_table(pilot: Pilot[Any]) -> None:
     app.post_message(SessionOpened(URL, welcome, ME.email))
     app.post_message(UsersReceived(USERS))
     app.post_message(SnapshotReceived(AllTickets(rid=2, seq=40, tickets=tickets())))
-    while not (isinstance(app.screen, TicketsScreen) and app.model.total):
+    while not (isinstance(app.screen, TicketsScreen) and app.desk.model.total):
         await pilot.pause()
     await pilot.pause()
 
@@ -94,6 +104,8 @@ def test_table_with_locks(snap_compare: SnapCompare) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await show_table(pilot)
         await pilot.press("j", "j")
+        preview_in_full(pilot, tickets())
+        await pilot.pause()
 
     assert snap_compare(offline_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -105,9 +117,9 @@ def test_editor(snap_compare: SnapCompare) -> None:
         await show_table(pilot)
         app = pilot.app
         assert isinstance(app, LesBilletsApp)
-        ticket = next(t for t in app.model.tickets.values() if t.lock is not None and t.lock.user_id == ME.id)
+        ticket = next(t for t in tickets() if t.lock is not None and t.lock.user_id == ME.id)
         lock = Lock(user_id=ME.id, user_name=ME.name, expires_at=NOW + timedelta(seconds=180))
-        app.push_screen(EditorScreen(msgspec.structs.replace(ticket, lock=lock)))
+        app.push_screen(EditorScreen(app.desk, msgspec.structs.replace(ticket, lock=lock)))
         while not isinstance(app.screen, EditorScreen):
             await pilot.pause()
         await no_blink(pilot)
@@ -122,6 +134,7 @@ def test_help(snap_compare: SnapCompare) -> None:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await show_table(pilot)
+        preview_in_full(pilot, tickets())
         await pilot.press("question_mark")
         await pilot.pause()
 
@@ -151,6 +164,8 @@ def test_hostile_text_is_shown_literally(snap_compare: SnapCompare) -> None:
         app.post_message(SnapshotReceived(AllTickets(rid=3, seq=41, tickets=[*hostile, *tickets()])))
         await pilot.pause()
         await pilot.press("g")
+        await pilot.pause()
+        preview_in_full(pilot, hostile)
         await pilot.pause()
 
     assert snap_compare(offline_app(), terminal_size=SIZE, run_before=run_before)
