@@ -3,6 +3,8 @@
     python -m bench                                  # everything, defaults (~6 min on 2 cores)
     python -m bench --only fanout,writes --clients 100,1000 --duration 4
     python -m bench --only hostile --attacks login-flood,guessing --hostile-scale 0.25
+    python -m bench --only search                    # search alone (~1 min): 100k tickets, 300k comments
+    python -m bench --only search --search-engines sqlite,postgresql
     python -m bench --profile                        # py-spy the server under fan-out and writes
 
 RESULTS.md is rewritten only by a full run (no --only), so a partial run never hides the latest full numbers.
@@ -54,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeats", type=int, default=2, help="fan-out runs per configuration (alternating)")
     parser.add_argument("--attacks", default=",".join(ATTACKS), help=f"hostile: a subset of {','.join(ATTACKS)}")
     parser.add_argument("--hostile-scale", type=float, default=1.0, help="hostile: scales the attackers' sizes")
+    parser.add_argument("--search-tickets", type=int, default=100_000, help="search: tickets seeded")
+    parser.add_argument("--search-comments", type=int, default=300_000, help="search: comments seeded")
+    parser.add_argument("--search-repeats", type=int, default=60, help="search: times each query is sent")
+    parser.add_argument(
+        "--search-engines", default="sqlite", help="search: sqlite, postgresql (on --pg), or both, comma-separated"
+    )
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test", help="search: PostgreSQL server")
     parser.add_argument("--no-uvloop", action="store_true", help="skip the uvloop variants")
     parser.add_argument("--profile", action="store_true", help="profile the server with py-spy instead")
     parser.add_argument("--profile-dir", type=Path, default=Path(tempfile.gettempdir()) / "lesbillets-profiles")
@@ -142,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {name}…", file=sys.stderr, flush=True)
         section = SECTIONS[name]
         try:
-            if name == "app":  # Textual wants the stock loop
+            if name in ("app", "firstload"):  # Textual wants the stock loop
                 rows += asyncio.run(section(args, details))  # type: ignore[arg-type]
             else:
                 rows += _client_loop(lambda section=section: section(args, details))  # type: ignore[misc]

@@ -94,6 +94,9 @@ async def _project(args: argparse.Namespace) -> None:
         rate_burst=1_000_000_000,
         create_rate_per_s=1e9,
         create_burst=1_000_000_000,
+        search_share=1e9,  # the search scenario sends searches back to back
+        change_rate_per_s=1e9,
+        change_burst=1_000_000_000,
         max_connections=10_000,  # well above the largest fan-out
         max_connections_per_ip=1_000_000,  # every bench client comes from 127.0.0.1
         synchronous=args.synchronous,

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import tempfile
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Final
 
 from bench import app as app_bench
 from bench.fanout import FanoutResult, run_fanout
+from bench.firstload import run_first_load
 from bench.hostile import hostile
 from bench.memory import MemoryResult, run_memory
 from bench.report import Row, Target
+from bench.search import run_search
 from bench.snapshot import run_snapshot
 from bench.stats import median, percentile
 from bench.writes import WritesResult, run_writes
@@ -19,7 +23,7 @@ from bench.writes import WritesResult, run_writes
 HAVE_UVLOOP: Final = importlib.util.find_spec("uvloop") is not None
 """uvloop is the optional `speed` extra; without it every run is on the stock asyncio loop."""
 
-SCENARIOS: Final = ("fanout", "writes", "snapshot", "memory", "whatif", "app", "hostile")
+SCENARIOS: Final = ("fanout", "writes", "snapshot", "memory", "whatif", "app", "firstload", "hostile", "search")
 
 
 def _loops(args: argparse.Namespace) -> list[bool]:
@@ -310,6 +314,106 @@ async def app(args: argparse.Namespace, details: list[str]) -> list[Row]:
     return rows
 
 
+async def firstload(args: argparse.Namespace, details: list[str]) -> list[Row]:
+    """Issue 9's first load: login → first rows painted, and the whole table's bytes, rows against AllTickets."""
+    result = await run_first_load(tickets=args.tickets, repeats=args.repeats + 1)
+    for name, times in (
+        ("login, Rows", result.login_rows),
+        ("login, AllTickets", result.login_snapshot),
+        ("resume, Rows", result.resume_rows),
+        ("resume, AllTickets", result.resume_snapshot),
+    ):
+        details.append(
+            f"firstload {name:18} tickets={result.tickets} first-rows={times.first_rows_s:.3f}s "
+            f"whole-table={times.whole_s:.3f}s (median of {result.repeats})"
+        )
+    for encoding, size in result.rows_bytes.items():
+        details.append(
+            f"firstload bytes {encoding:11} Rows={size:,} in {result.pages} pages, "
+            f"AllTickets={result.snapshot_bytes[encoding]:,}"
+        )
+    details.append(
+        f"firstload JSON GetRows → first page {result.first_page_s * 1000:.1f}ms, "
+        f"GetTickets → AllTickets read {result.snapshot_s * 1000:.1f}ms"
+    )
+    label = f"first load, {result.tickets:,} tickets"
+    rows = [
+        Row(
+            f"{label}: login → first rows painted in the app (vs GetTickets)",
+            "s",
+            result.login_rows.first_rows_s,
+            result.login_snapshot.first_rows_s,
+            Target("project", "<", 0.3, "< 0.3 s"),
+        ),
+        Row(
+            f"{label}: saved session (resume) → first rows painted (vs GetTickets)",
+            "s",
+            result.resume_rows.first_rows_s,
+            result.resume_snapshot.first_rows_s,
+        ),
+        Row(
+            f"{label}: login → whole table in the app (vs GetTickets)",
+            "s",
+            result.login_rows.whole_s,
+            result.login_snapshot.whole_s,
+        ),
+        Row(
+            f"{label}: GetRows → first page read (vs GetTickets → AllTickets read), JSON",
+            "s",
+            result.first_page_s,
+            result.snapshot_s,
+        ),
+    ]
+    for encoding, size in result.rows_bytes.items():
+        rows.append(
+            Row(
+                f"{label}: bytes of the whole table, {encoding} (Rows pages vs AllTickets)",
+                "MB",
+                size / 1e6,
+                result.snapshot_bytes[encoding] / 1e6,
+                Target("ratio", "<=", 1 / 3, "≤ 1/3 of AllTickets") if encoding == "JSON" else None,
+            )
+        )
+    return rows
+
+
+async def search(args: argparse.Namespace, details: list[str]) -> list[Row]:
+    rows: list[Row] = []
+    for engine in [name.strip() for name in args.search_engines.split(",") if name.strip()]:
+        with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+            result = await run_search(
+                engine=engine,
+                tickets=args.search_tickets,
+                comments=args.search_comments,
+                repeats=args.search_repeats,
+                workdir=Path(tmp),
+                pg=args.pg,
+            )
+        details.append(
+            f"search {engine}: seeded {result.tickets:,} tickets and {result.comments:,} comments in"
+            f" {result.seed_s:.1f}s (comments straight into the table)"
+        )
+        for query in result.queries:
+            details.append(
+                f"search {engine} {query.text!r:34} hits={query.hits:3} p50={median(query.search_ms):6.2f}ms"
+                f" p95={percentile(query.search_ms, 95):6.2f}ms max={max(query.search_ms):6.2f}ms"
+                f" (n={len(query.search_ms)}) | LIKE scan rows={query.like_rows:3}"
+                f" p50={median(query.like_ms):8.1f}ms p95={percentile(query.like_ms, 95):8.1f}ms"
+                f" (n={len(query.like_ms)})"
+            )
+            rows.append(
+                Row(
+                    f"search {result.tickets // 1000:,}k tickets + {result.comments // 1000:,}k comments"
+                    f"{'' if engine == 'sqlite' else ', ' + engine}, {query.name} `{query.text}`: p95 (vs LIKE scan)",
+                    "ms",
+                    percentile(query.search_ms, 95),
+                    percentile(query.like_ms, 95),
+                    Target("project", "<", 50, "< 50 ms"),
+                )
+            )
+    return rows
+
+
 SECTIONS: Final[dict[str, Callable[[argparse.Namespace, list[str]], Awaitable[list[Row]]]]] = {
     "fanout": fanout,
     "writes": writes,
@@ -317,5 +421,7 @@ SECTIONS: Final[dict[str, Callable[[argparse.Namespace, list[str]], Awaitable[li
     "memory": memory,
     "whatif": whatif,
     "app": app,
+    "firstload": firstload,
     "hostile": hostile,
+    "search": search,
 }

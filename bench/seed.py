@@ -61,8 +61,14 @@ def ticket_id(index: int) -> uuid.UUID:
     return uuid.UUID(int=index + 1)
 
 
+def ticket_number(index: int) -> int:
+    """The number the database gives ticket `index` when seeded into an empty database (in creation order)."""
+    return index + 1
+
+
 def ticket(index: int, users: int) -> Ticket:
-    """A realistic ticket (a helpdesk title, a sentence of description, an assignee on half of them)."""
+    """A realistic ticket (a helpdesk title, a sentence of description, an assignee on half of them), with the
+    number the store gives it."""
     moment = _EPOCH + timedelta(seconds=index)
     author = user_id(index % users)
     return Ticket(
@@ -77,6 +83,7 @@ def ticket(index: int, users: int) -> Ticket:
         updated_at=moment,
         updated_by=author,
         version=1,
+        number=ticket_number(index),
     )
 
 
@@ -85,7 +92,8 @@ def tickets(count: int, users: int) -> list[Ticket]:
 
 
 async def seed(store: Store, *, users: int, tickets_count: int) -> None:
-    """Add `users` users, one open session each (token `token(i)`), and `tickets_count` tickets."""
+    """Add `users` users, one open session each (token `token(i)`), and `tickets_count` tickets (numbered 1 to
+    `tickets_count` by the store, as `ticket_number` says, when the database had none)."""
     password_hash = hash_password(PASSWORD)
     expires = datetime.now(UTC) + timedelta(days=1)
     for index in range(users):
