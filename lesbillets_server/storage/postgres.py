@@ -341,7 +341,7 @@ class PostgresStore:
         return await self._release("lock_session = %s", [session_id], reason, now)
 
     async def release_orphans(self, now: datetime, grace: timedelta) -> list[LoggedEvent]:
-        alive = "SELECT 1 FROM session_liveness l WHERE l.session_id = tickets.lock_session AND l.seen_at > %s"
+        alive = "SELECT 1 FROM session_liveness l WHERE l.session_id = tickets.lock_session AND l.seen_at >= %s"
         return await self._release(
             f"lock_session IS NOT NULL AND NOT EXISTS ({alive})", [now - grace], UnlockReason.DISCONNECTED, now
         )

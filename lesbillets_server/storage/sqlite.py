@@ -340,7 +340,7 @@ class SqliteStore:
         return self._release("lock_session = ?", [session_id], reason, now)
 
     async def release_orphans(self, now: datetime, grace: timedelta) -> list[LoggedEvent]:
-        alive = "SELECT 1 FROM session_liveness l WHERE l.session_id = tickets.lock_session AND l.seen_at > ?"
+        alive = "SELECT 1 FROM session_liveness l WHERE l.session_id = tickets.lock_session AND l.seen_at >= ?"
         return self._release(
             f"lock_session IS NOT NULL AND NOT EXISTS ({alive})", [ts(now - grace)], UnlockReason.DISCONNECTED, now
         )

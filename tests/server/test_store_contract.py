@@ -217,6 +217,18 @@ async def test_a_session_alive_on_another_replica_keeps_its_locks(store: Store) 
     assert [(e.ticket.id, e.reason) for e in released] == [(dropped.id, UnlockReason.DISCONNECTED)]
 
 
+async def test_a_session_seen_just_now_keeps_its_locks_with_no_grace(store: Store) -> None:
+    """With `--lock-grace 0` a session beaten at this very instant is alive: only sessions seen before lose locks."""
+    kept, dropped = await created(store, "kept"), await created(store, "dropped")
+    await store.change(grant(kept, ALICE, "s-alice"), T0)
+    await store.change(grant(dropped, BOB, "s-bob"), T0)
+    later = T0 + timedelta(seconds=1)
+    await store.heartbeat("replica-a", ["s-bob"], T0)
+    await store.heartbeat("replica-a", ["s-alice"], later)
+    released = await store.release_orphans(later, timedelta(0))
+    assert [(e.ticket.id, e.reason) for e in released] == [(dropped.id, UnlockReason.DISCONNECTED)]
+
+
 async def test_release_session_frees_every_lock_of_the_session(store: Store) -> None:
     """Logout (or a disabled user) releases the session's locks and no one else's."""
     a, b, c = [await created(store, t) for t in "abc"]
