@@ -137,6 +137,10 @@ class PostgresStore:
         return cls(url, pool, f"lesbillets_events_{row[0]}", log_failures=log_failures)
 
     async def close(self) -> None:
+        # A batch in flight belongs to no request task (its waiters may have been cancelled): let it commit or
+        # fail before the pool goes, or its connection stays open mid-transaction, holding its row locks.
+        if self._committing is not None and not self._committing.done():
+            await asyncio.wait([self._committing], timeout=10)
         await self._pool.close()
 
     @contextlib.asynccontextmanager

@@ -354,3 +354,29 @@ async def test_a_version_one_sqlite_database_is_migrated(tmp_path: Path) -> None
     assert event.seq == 42
     assert await store.release_expired(T0 + TTL + timedelta(seconds=1))  # the old lease compares as a time
     await store.close()
+
+
+async def test_closing_postgres_lets_a_batch_in_flight_finish(pg_url: str) -> None:
+    """A batch mid-transaction when the store closes (its waiter gone) commits first: no row lock outlives close."""
+    store = await open_store(pg_url)
+    ticket = await created(store)
+    async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as blocker:
+        async with blocker.transaction():
+            await blocker.execute("SELECT 1 FROM log_head FOR UPDATE")  # every change takes the head row
+            waiter = asyncio.create_task(store.change(grant(ticket, ALICE, "s-alice"), T0))
+            async with asyncio.timeout(10):
+                while not (await (await blocker.execute(WAITING_ON_A_LOCK)).fetchone() or (0,))[0]:
+                    await asyncio.sleep(0.01)  # polled: PostgreSQL offers no event for "a backend now waits"
+            waiter.cancel()
+            closing = asyncio.create_task(store.close())
+        # the head row is free: the batch can go on, and close() must wait for it
+        await closing
+    with psycopg.connect(pg_url, autocommit=True) as conn, conn.transaction():
+        conn.execute("SET LOCAL lock_timeout = '2s'")
+        conn.execute("LOCK TABLE tickets, log_head IN ACCESS EXCLUSIVE MODE")  # nothing else holds them
+
+
+WAITING_ON_A_LOCK = (
+    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    " AND pid <> pg_backend_pid()"
+)
