@@ -365,8 +365,9 @@ async def test_closing_postgres_lets_a_batch_in_flight_finish(pg_url: str) -> No
             await blocker.execute("SELECT 1 FROM log_head FOR UPDATE")  # every change takes the head row
             waiter = asyncio.create_task(store.change(grant(ticket, ALICE, "s-alice"), T0))
             async with asyncio.timeout(10):
-                while not (await (await blocker.execute(WAITING_ON_A_LOCK)).fetchone() or (0,))[0]:
-                    await asyncio.sleep(0.01)  # polled: PostgreSQL offers no event for "a backend now waits"
+                # polled: PostgreSQL offers no event for "a backend now waits"
+                while not (await (await blocker.execute(WAITING_ON_A_LOCK)).fetchone() or (0,))[0]:  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
             waiter.cancel()
             closing = asyncio.create_task(store.close())
         # the head row is free: the batch can go on, and close() must wait for it
