@@ -40,9 +40,9 @@ from lesbillets_server.outbox import Outbox, OutboxConnection
 from lesbillets_server.ownership import claim
 from lesbillets_server.presence_hub import PresenceHub
 from lesbillets_server.presence_pg import PgPresenceBus
-from lesbillets_server.quota import CreationQuota
+from lesbillets_server.quota import CreationQuota, ReadBudget, TimeBudget
 from lesbillets_server.ratelimit import LoginThrottle
-from lesbillets_server.search import SearchBudget, Searcher
+from lesbillets_server.search import Searcher
 from lesbillets_server.service import TicketService
 from lesbillets_server.sessions import SessionWatch
 from lesbillets_server.snapshots import Snapshots
@@ -180,13 +180,14 @@ async def _serving(
             presence,
             searcher=Searcher(
                 store,
-                SearchBudget(share=config.search_share, burst_s=config.search_burst_s),
+                TimeBudget(share=config.search_share, burst_s=config.search_burst_s),
                 timeout_s=config.search_timeout_s,
                 users=service.users,
             ),
             lock_ttl_s=config.lock_ttl_s,
             server_version=server_version(),
             comment_quota=CreationQuota(rate_per_s=config.comment_rate_per_s, burst=config.comment_burst),
+            reads=ReadBudget(TimeBudget(share=config.read_share, burst_s=config.read_burst_s)),
         )
         inbox_push = InboxPush(store, dispatcher.connected, dispatcher.notify_user)
         service.follower.observe(inbox_push.on_event)

@@ -122,6 +122,14 @@ def serve(
         float,
         typer.Option(envvar="LESBILLETS_SEARCH_SHARE", min=0.001, help="Seconds of search time per second per user."),
     ] = _DEFAULTS.search_share,
+    read_share: Annotated[
+        float,
+        typer.Option(
+            envvar="LESBILLETS_READ_SHARE",
+            min=0.001,
+            help="Seconds per second per user for reading histories, ticket details and the inbox.",
+        ),
+    ] = _DEFAULTS.read_share,
     search_timeout: Annotated[
         float,
         typer.Option(envvar="LESBILLETS_SEARCH_TIMEOUT", min=0.01, help="Seconds the database may spend on a search."),
@@ -193,6 +201,7 @@ def serve(
         create_rate_per_s=create_rate,
         create_burst=create_burst,
         search_share=search_share,
+        read_share=read_share,
         search_timeout_s=search_timeout,
         comment_rate_per_s=comment_rate,
         comment_burst=comment_burst,

@@ -44,6 +44,10 @@ class ServerConfig:
     """Seconds of search time each user's searches may use per second, across all their connections."""
     search_burst_s: float = 2.0
     """Seconds of search time a user may bank; a search needs `search_timeout_s` of it (or all of it) to start."""
+    read_share: float = 0.25
+    """Seconds each user's reads of histories, ticket details and the inbox may take per second."""
+    read_burst_s: float = 2.0
+    """Seconds of read time a user may bank."""
     search_timeout_s: float = 1.0
     """How long the database may work on one search before it is stopped (`bad_request`: too broad)."""
     comment_rate_per_s: float = 1.0

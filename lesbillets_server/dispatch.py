@@ -16,7 +16,7 @@ from lesbillets_server.broadcast import Broadcaster
 from lesbillets_server.conversation import Conversation
 from lesbillets_server.errors import Rejected
 from lesbillets_server.presence_hub import PresenceHub
-from lesbillets_server.quota import CreationQuota
+from lesbillets_server.quota import CreationQuota, ReadBudget
 from lesbillets_server.ratelimit import address_key
 from lesbillets_server.row_snapshots import RowsTaken
 from lesbillets_server.search import Searcher
@@ -114,6 +114,7 @@ class Dispatcher:
         lock_ttl_s: float,
         server_version: str,
         comment_quota: CreationQuota,
+        reads: ReadBudget,
     ) -> None:
         self.service = service
         self.conversation = Conversation(service)
@@ -129,6 +130,7 @@ class Dispatcher:
         """Tickets changed by `ChangeTickets`: one request may write up to `BATCH_MAX` events, so the events it
         can make a user write are bounded per user, like creations."""
         self.presence = presence
+        self.reads = reads
         self.admin = AccountAdmin(service.store, auth)
         self._lock_ttl_s = lock_ttl_s
         self._server_version = server_version
@@ -162,7 +164,8 @@ class Dispatcher:
                 return Users(rid=rid, users=await service.users())
             case GetHistory(rid=rid, ticket_id=ref):
                 ticket_id = service.board.resolve(ref)
-                return History(rid=rid, ticket_id=ticket_id, entries=await service.history(ticket_id))
+                with self.reads.spend(actor.user.id):
+                    return History(rid=rid, ticket_id=ticket_id, entries=await service.history(ticket_id))
             case CreateTicket(rid=rid):
                 self._count_creation(actor)
                 return Ack(rid=rid, ticket=await service.create(message, actor))
@@ -178,7 +181,8 @@ class Dispatcher:
                 return Ack(rid=rid)
             # --- the conversation and the inbox (issue 9)
             case GetTicket(rid=rid, ticket_id=ref):
-                ticket, comments, seq = await self.conversation.detail(ref)
+                with self.reads.spend(actor.user.id):
+                    ticket, comments, seq = await self.conversation.detail(ref)
                 return TicketDetail(rid=rid, ticket=ticket, comments=comments, seq=seq)
             case AddComment(rid=rid, ticket_id=ref, body=body):
                 self._count_comment(actor)
@@ -187,7 +191,8 @@ class Dispatcher:
                 self._count_comment(actor)
                 return Ack(rid=rid, comment=await self.conversation.edit(comment_id, body, actor))
             case GetInbox(rid=rid, limit=limit, unread_only=unread_only):
-                items, unread = await self.conversation.inbox(actor, limit, unread_only=unread_only)
+                with self.reads.spend(actor.user.id):
+                    items, unread = await self.conversation.inbox(actor, limit, unread_only=unread_only)
                 return Inbox(rid=rid, items=items, unread=unread)
             case MarkRead(rid=rid, seqs=seqs, up_to=up_to):
                 unread = await self.conversation.mark_read(actor, seqs, up_to)

@@ -4,7 +4,7 @@ index, and bounded, since each one is a database query a client can ask for at w
 What one client can make the server spend on searches:
 
 - one search at a time per connection: a connection reads its next request only after replying to this one;
-- per user, across all their connections, a budget of search time (`SearchBudget`): by default a quarter of a
+- per user, across all their connections, a budget of search time (`TimeBudget`): by default a quarter of a
   second each second, two seconds banked, so typing in the app (a few cheap searches a second) never notices, and
   a script of expensive searches gets at most a quarter of one database thread;
 - each search is stopped by the database at ``search_timeout_s`` (1 s) and answered `bad_request`;
@@ -15,10 +15,10 @@ What one client can make the server spend on searches:
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 from lesbillets_server.errors import Rejected
+from lesbillets_server.quota import TimeBudget
 from lesbillets_server.storage import Store
 from lesbillets_server.storage.fts import SearchTimedOut
 from protocol.messages import ErrorCode, SearchHit, User
@@ -27,45 +27,11 @@ from protocol.query import parse_query
 TOO_BROAD = "This search matches too much to finish in time; add words or qualifiers (status:open, #1042…)."
 
 
-class SearchBudget:
-    """Search time per user, a token bucket counted in seconds (sans-I/O).
-
-    A search takes its longest possible cost (the timeout) before it starts, so a user's searches running at once
-    cannot overdraw the bucket, and gives back what it did not use when it ends.
-    """
-
-    def __init__(self, *, share: float, burst_s: float) -> None:
-        self.share = share
-        """Seconds of search time a user earns each second."""
-        self.burst_s = burst_s
-        self._buckets: dict[uuid.UUID, tuple[float, float]] = {}
-        """User → (seconds available, when they were counted)."""
-
-    def _balance(self, user: uuid.UUID, now: float) -> float:
-        seconds, then = self._buckets.get(user, (self.burst_s, now))
-        return min(self.burst_s, seconds + (now - then) * self.share)
-
-    def take(self, user: uuid.UUID, cost_s: float, now: float) -> float:
-        """Reserve `cost_s` for a search: 0 when granted, else the seconds until it would be (nothing reserved)."""
-        balance = self._balance(user, now)
-        if balance >= cost_s:
-            self._buckets[user] = (balance - cost_s, now)
-            return 0.0
-        self._buckets[user] = (balance, now)
-        return (cost_s - balance) / self.share
-
-    def give_back(self, user: uuid.UUID, unused_s: float, now: float) -> None:
-        balance = self._balance(user, now)
-        self._buckets[user] = (min(self.burst_s, balance + max(0.0, unused_s)), now)
-        if self._buckets[user][0] >= self.burst_s:
-            del self._buckets[user]  # a full bucket is the default: users who stopped searching cost nothing
-
-
 class Searcher:
     def __init__(
         self,
         store: Store,
-        budget: SearchBudget,
+        budget: TimeBudget,
         *,
         timeout_s: float,
         users: Callable[[], Awaitable[list[User]]],
