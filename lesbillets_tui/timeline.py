@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from lesbillets_tui.due_tags import format_due
 from protocol.messages import HistoryEntry, HistoryKind, UnlockReason
 
 NameOf = Callable[[uuid.UUID], str]
@@ -56,7 +57,7 @@ def _value(field: str, value: str | None, name_of: NameOf) -> str:
             return clip(value)
     if field == "due_at":
         try:
-            return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M")
+            return format_due(datetime.fromisoformat(value))  # local time, as the form and the preview show it
         except ValueError:
             return clip(value)
     if field == "title":

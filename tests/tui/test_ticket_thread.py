@@ -292,3 +292,10 @@ def test_timeline_reads_oldest_first_with_who_and_when() -> None:
     lines = timeline(entries, name_of)
     assert [line.actor for line in lines] == ["Bob Dubois", SERVER]
     assert lines[0].text("3m ago") == "Bob Dubois · took the lock · 3m ago"
+
+
+def test_a_due_time_in_the_history_is_in_local_time(paris: None) -> None:
+    """The timeline shows a due time as the form and the preview do: the agent's local time, not UTC."""
+    change = FieldChange(field="due_at", old=None, new="2026-11-30T17:00:00+00:00")
+    (line,) = entry_lines(entry(2, HistoryKind.UPDATED, changes=[change]), name_of)
+    assert line.what == "due none → 2026-11-30 18:00"
