@@ -210,6 +210,11 @@ async def _serving(
             subprotocols=list(SUBPROTOCOLS),  # type: ignore[arg-type]
             select_subprotocol=select_subprotocol,
             compression=None,  # events are small and encoded once for every client
+            # websockets' 20 + 20 + 10 s would keep a frozen client's presence on screen for most of a minute:
+            # a ping unanswered, then a close unanswered, within `keepalive_s` in all
+            ping_interval=config.keepalive_s * 0.4,
+            ping_timeout=config.keepalive_s * 0.4,
+            close_timeout=config.keepalive_s * 0.2,
             max_size=config.max_message,
             process_request=functools.partial(_process_request, health=store.health, metrics=metrics),
             ssl=_ssl_context(config),

@@ -160,6 +160,14 @@ def serve(
     login_timeout: Annotated[
         float, typer.Option(envvar="LESBILLETS_LOGIN_TIMEOUT", min=0.1, help="Seconds to log in (then 4001).")
     ] = _DEFAULTS.login_timeout_s,
+    keepalive: Annotated[
+        float,
+        typer.Option(
+            envvar="LESBILLETS_KEEPALIVE",
+            min=0.2,
+            help="Seconds a connection may go without answering a ping before it is closed.",
+        ),
+    ] = _DEFAULTS.keepalive_s,
     synchronous: Annotated[
         Synchronous,
         typer.Option(
@@ -211,6 +219,7 @@ def serve(
         max_connections=max_connections,
         max_connections_per_ip=max_connections_per_ip,
         login_timeout_s=login_timeout,
+        keepalive_s=keepalive,
         synchronous=synchronous.value,
         certfile=certfile,
         keyfile=keyfile,

@@ -65,6 +65,10 @@ class ServerConfig:
     login_backoff_s: float = 0.5
     """After a refused `Login`, how long its connection waits before its next frame is read (a tarpit)."""
     login_timeout_s: float = 10.0
+    keepalive_s: float = 5.0
+    """A connection that answers nothing for this long is closed: a frozen laptop or a dropped network leaves
+    presence (and starts its locks' grace) within it. A ping every 0.4 of it, answered within 0.4, then a close
+    frame answered within 0.2."""
     """Seconds after the handshake to log in (and after a logout to log in again), else close 4001."""
     session_ttl_s: float = 30 * 24 * 3600.0
     log_retention_days: float = 30.0

@@ -85,6 +85,19 @@ async def test_a_dropped_connection_vanishes_within_five_seconds(server: ServerH
         assert (notice.ticket_id, notice.viewers) == (ticket_id, [])
 
 
+async def test_a_frozen_connection_vanishes_within_the_keepalive(server_factory: ServerFactory) -> None:
+    """Alice's laptop freezes (the TCP connection stays up, nothing is read or answered): the server's pings go
+    unanswered, it closes her connection within `--keepalive`, and Bob is told she left."""
+    server = await server_factory(keepalive_s=1.0)
+    async with wire(server.url, login=BOB) as bob, wire(server.url, login=ALICE, ping_interval=None) as alice:
+        ticket_id = await create(alice)
+        await set_presence(alice, ticket_id)
+        assert viewers(await bob.next_presence()) == [(ALICE.name, False)]
+        alice.ws.transport.pause_reading()
+        notice = await bob.next_presence(within_s=3)
+        assert (notice.ticket_id, notice.viewers) == (ticket_id, [])
+
+
 async def test_logging_out_clears_presence(server: ServerHarness) -> None:
     """Logout ends the session's presence at once; the connection stays open but shows nowhere."""
     async with wire(server.url, login=ALICE) as alice, wire(server.url, login=BOB) as bob:
