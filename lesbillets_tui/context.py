@@ -17,7 +17,7 @@ from lesbillets_tui.presence import OwnPresence, PresenceBoard
 from lesbillets_tui.table_model import TableModel
 from lesbillets_tui.timefmt import Clock, utc_now
 from protocol.client import Client, ConnectionState
-from protocol.messages import User
+from protocol.messages import Role, User
 
 
 @dataclass(eq=False)
@@ -37,3 +37,8 @@ class Desk:
     """What this app has open: screens claim and release tickets; the app reports it to the server."""
     inbox: InboxModel = field(default_factory=InboxModel)
     """The agent's inbox (assignments, mentions, broken locks), kept live by the app."""
+
+    @property
+    def admin(self) -> bool:
+        """The agent logged in is an admin: the admin's keys, commands and help show."""
+        return self.user is not None and self.user.role is Role.ADMIN

@@ -1,12 +1,14 @@
-"""Quick changes from the table (assign to me, close, reopen, set priority), sans I/O: what each sends in a
-`ChangeTickets`, and the sentences for what the server did and refused."""
+"""Quick changes from the table (assign to me, close, reopen, set priority, set the due time, add or remove tags),
+sans I/O: what each sends in a `ChangeTickets`, and the sentences for what the server did and refused."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
+from lesbillets_tui.due_tags import FieldError, format_due, parse_tags
 from lesbillets_tui.safe_text import safe_line
 from lesbillets_tui.table_model import TableModel
 from protocol.client import Client
@@ -21,6 +23,9 @@ class QuickChange:
     status: Status | UnsetType = UNSET
     priority: Priority | UnsetType = UNSET
     assignee: uuid.UUID | UnsetType | None = UNSET
+    due_at: datetime | UnsetType | None = UNSET
+    add_tags: tuple[str, ...] = field(default=())
+    remove_tags: tuple[str, ...] = field(default=())
 
     async def send(self, client: Client, ticket_ids: Sequence[uuid.UUID]) -> Changed:
         """One `ChangeTickets` per `BATCH_MAX` tickets; the replies joined into one."""
@@ -29,7 +34,13 @@ class QuickChange:
         for start in range(0, len(ticket_ids), BATCH_MAX):
             part = list(ticket_ids[start : start + BATCH_MAX])
             reply = await client.change_tickets(
-                part, status=self.status, priority=self.priority, assignee=self.assignee
+                part,
+                status=self.status,
+                priority=self.priority,
+                assignee=self.assignee,
+                due_at=self.due_at,
+                add_tags=self.add_tags,
+                remove_tags=self.remove_tags,
             )
             tickets.extend(reply.tickets)
             refused.extend(reply.refused)
@@ -46,6 +57,28 @@ def assign_to(me: uuid.UUID) -> QuickChange:
 
 def set_priority(priority: Priority) -> QuickChange:
     return QuickChange(f"Set to {priority.value}", priority=priority)
+
+
+def set_due(due_at: datetime | None) -> QuickChange:
+    return QuickChange(f"Due {format_due(due_at)}" if due_at is not None else "Due time cleared", due_at=due_at)
+
+
+def parse_tag_change(text: str) -> tuple[list[str], list[str]]:
+    """ "vpn -printer +urgent-fix" → (["vpn", "urgent-fix"], ["printer"]): words to add, words after a ``-`` to
+    remove; `FieldError` with a sentence for a word that cannot be a tag, or for nothing typed."""
+    add: list[str] = []
+    remove: list[str] = []
+    for word in text.split():
+        into, word = (remove, word[1:]) if word.startswith("-") else (add, word.removeprefix("+"))
+        into.extend(tag for tag in parse_tags(word) if tag not in into)
+    if not add and not remove:
+        raise FieldError("Type tags to add, and -tag for one to remove.")
+    return add, remove
+
+
+def change_tags(add: Sequence[str], remove: Sequence[str]) -> QuickChange:
+    said = [*(f"+{tag}" for tag in add), *(f"-{tag}" for tag in remove)]
+    return QuickChange(f"Tags {' '.join(said)}", add_tags=tuple(add), remove_tags=tuple(remove))
 
 
 def label(ticket: Ticket | TableRow | None, fallback: str = "the ticket") -> str:

@@ -23,11 +23,15 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("i", "inbox: assignments, mentions, broken locks"),
     ("space", "mark a ticket (quick changes act on all marked)"),
     ("a / c / o / p", "assign to me / close / reopen / set priority"),
+    ("d / t", "set the due time / add or remove tags"),
     ("escape", "clear the marks"),
-    ("U / B", "admins: users / break another agent's lock"),
     ("?", "this help"),
     ("ctrl+p", "command palette: every action by name"),
     ("q", "quit"),
+)
+ADMIN_KEYS: tuple[tuple[str, str], ...] = (
+    ("U", "users: add, disable or enable, reset a password"),
+    ("B", "break another agent's lock on the selected ticket"),
 )
 EDITOR_KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+s", "save (and release the lock)"),
@@ -51,11 +55,12 @@ FILTERS: tuple[tuple[str, str], ...] = (
     ("priority:high", "low, normal, high, urgent"),
     ("assignee:me", "me, none, or the start of a name or email"),
     ("locked / unlocked", "only tickets with / without a lock"),
+    ("tag:vpn", "tickets with that tag"),
     ("#1042", "ticket 1042; enter goes to it in the whole table"),
 )
 
 
-_KEY_WIDTH = max(len(key) for rows in (KEYS, EDITOR_KEYS, VIEW_KEYS, FILTERS) for key, _ in rows) + 2
+_KEY_WIDTH = max(len(key) for rows in (KEYS, ADMIN_KEYS, EDITOR_KEYS, VIEW_KEYS, FILTERS) for key, _ in rows) + 2
 
 
 class HelpTable(Grid):
@@ -82,15 +87,23 @@ class HelpTable(Grid):
 
 
 class HelpScreen(ModalScreen[None]):
-    """Fits any terminal from 80x24 up: the box shrinks to the screen and its body scrolls (arrows, page keys)."""
+    """Fits any terminal from 80x24 up: the box shrinks to the screen and its body scrolls (arrows, page keys).
+    An admin's keys show only to admins, as in the footer and the palette."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "close", "Close")]
+
+    def __init__(self, *, admin: bool = False) -> None:
+        super().__init__()
+        self.admin = admin
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help"):
             with VerticalScroll(id="help-body"):
                 yield Label("Keys", classes="help-heading")
                 yield HelpTable(KEYS)
+                if self.admin:
+                    yield Label("Admins", classes="help-heading")
+                    yield HelpTable(ADMIN_KEYS)
                 yield Label("In the ticket view", classes="help-heading")
                 yield HelpTable(VIEW_KEYS)
                 yield Label("In the ticket form", classes="help-heading")

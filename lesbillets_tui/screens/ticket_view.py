@@ -259,7 +259,7 @@ class TicketViewScreen(CommentFlow):
         self.dismiss(None)
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(admin=self.desk.admin))
 
     def action_login_again(self) -> None:
         self.post_message(LoginAgainRequested())

@@ -45,7 +45,11 @@ _COMMANDS = (
     ("Edit ticket", "Lock the selected ticket and edit it (e)", "edit"),
     ("New ticket", "Create a ticket (n)", "new"),
     ("View ticket", "Show the selected ticket in full (enter)", "view"),
-    ("Filter tickets", "Type words, status:, priority:, assignee:me, locked, #1042 to go to a ticket (/)", "filter"),
+    (
+        "Filter tickets",
+        "Type words, status:, priority:, assignee:me, locked, tag:vpn, #1042 to go to a ticket (/)",
+        "filter",
+    ),
     ("Clear filter", "Show every ticket again", "clear_filter"),
     ("Sort by next column", "Cycle the sort column (s)", "sort"),
     ("Reverse sort", "Flip the sort direction (S)", "reverse_sort"),
@@ -242,7 +246,7 @@ class TicketsScreen(TriageScreen):
         self._resync()
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(admin=self._is_admin()))
 
     def action_login_again(self) -> None:
         self.post_message(LoginAgainRequested())

@@ -20,12 +20,25 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from lesbillets_tui.context import Desk
+from lesbillets_tui.due_tags import FieldError, format_due, parse_due
 from lesbillets_tui.messages import CommentChanged, InboxUpdated, TableReloaded
 from lesbillets_tui.query import parse_query
-from lesbillets_tui.quick_actions import CLOSE, REOPEN, QuickChange, assign_to, label, outcome, refusal_sentence
+from lesbillets_tui.quick_actions import (
+    CLOSE,
+    REOPEN,
+    QuickChange,
+    assign_to,
+    change_tags,
+    label,
+    outcome,
+    parse_tag_change,
+    refusal_sentence,
+    set_due,
+)
 from lesbillets_tui.safe_text import safe_line
 from lesbillets_tui.screens.admin import AdminScreen
 from lesbillets_tui.screens.confirm import ConfirmScreen
+from lesbillets_tui.screens.field_prompt import FieldPrompt
 from lesbillets_tui.screens.inbox import InboxScreen
 from lesbillets_tui.screens.priority_picker import PriorityPicker
 from lesbillets_tui.search import LiveSearch
@@ -36,7 +49,7 @@ from lesbillets_tui.widgets.status_bar import StatusBar
 from lesbillets_tui.widgets.ticket_table import TicketTable
 from protocol.client import Client
 from protocol.errors import LesBilletsError
-from protocol.messages import HistoryKind, HitField, Priority, Role, SearchHit
+from protocol.messages import HistoryKind, HitField, Priority, SearchHit
 from protocol.rows import TableRow
 
 SEARCH_DEBOUNCE_S = 0.25
@@ -56,6 +69,8 @@ COMMANDS = (
     ("Close ticket", "Close the selected or marked tickets (c)", "close_ticket", False),
     ("Reopen ticket", "Reopen the selected or marked tickets (o)", "reopen", False),
     ("Set priority", "Set the priority of the selected or marked tickets (p)", "priority", False),
+    ("Set due time", "Set or clear the due time of the selected or marked tickets (d)", "due", False),
+    ("Add or remove tags", "Add tags to the selected or marked tickets, or remove them with -tag (t)", "tags", False),
     ("Users", "List, add, disable and enable users, reset passwords (U)", "admin", True),
     ("Break lock", "Free the selected ticket from another agent's lock (B)", "break_lock", True),
 )
@@ -68,6 +83,8 @@ TRIAGE_BINDINGS: list[BindingType] = [
     Binding("c", "close_ticket", "Close"),
     Binding("o", "reopen", "Reopen"),
     Binding("p", "priority", "Priority"),
+    Binding("d", "due", "Due"),
+    Binding("t", "tags", "Tags"),
     Binding("U", "admin", "Users"),
     Binding("B", "break_lock", "Break lock"),
     Binding("escape", "clear_marks", "Clear marks", show=False),
@@ -94,7 +111,7 @@ class TriageScreen(Screen[None]):
         return self.query_one(TicketTable)
 
     def _is_admin(self) -> bool:
-        return self.desk.user is not None and self.desk.user.role is Role.ADMIN
+        return self.desk.admin
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("admin", "break_lock"):
@@ -266,13 +283,67 @@ class TriageScreen(Screen[None]):
         targets = self._targets()
         if not targets:
             return
-        subject = f"{len(targets):,} tickets" if len(targets) > 1 else label(self.desk.model.get(targets[0]))
+        subject = self._subject(targets)
 
         def then(priority: Priority | None) -> None:
             if priority is not None:
                 self._quick(QuickChange(f"Set to {priority.value}", priority=priority), targets)
 
         self.app.push_screen(PriorityPicker(subject), then)
+
+    def _subject(self, targets: list[uuid.UUID]) -> str:
+        return f"{len(targets):,} tickets" if len(targets) > 1 else label(self.desk.model.get(targets[0]))
+
+    def action_due(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        one = self.desk.model.get(targets[0]) if len(targets) == 1 else None
+
+        def problem(text: str) -> str | None:
+            try:
+                parse_due(text, self.desk.now())
+            except FieldError as exc:
+                return str(exc)
+            return None
+
+        def then(text: str | None) -> None:
+            if text is not None:
+                # parsed again now: "+3h" counts from when enter was pressed
+                self._quick(set_due(parse_due(text, self.desk.now())), targets)
+
+        prompt = FieldPrompt(
+            f"Due time of {self._subject(targets)}",
+            "+3h, +2d, +30m, or a local time like 2026-12-07 17:00 · empty clears it · escape cancels",
+            problem,
+            value=format_due(one.due_at) if one is not None else "",
+            placeholder="+3h",
+        )
+        self.app.push_screen(prompt, then)
+
+    def action_tags(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+
+        def problem(text: str) -> str | None:
+            try:
+                parse_tag_change(text)
+            except FieldError as exc:
+                return str(exc)
+            return None
+
+        def then(text: str | None) -> None:
+            if text is not None:
+                self._quick(change_tags(*parse_tag_change(text)), targets)
+
+        prompt = FieldPrompt(
+            f"Tags of {self._subject(targets)}",
+            "words to add, -word to remove (vpn -printer) · escape cancels",
+            problem,
+            placeholder="vpn -printer",
+        )
+        self.app.push_screen(prompt, then)
 
     def _quick(self, change: QuickChange, targets: list[uuid.UUID] | None = None) -> None:
         targets = targets if targets is not None else self._targets()

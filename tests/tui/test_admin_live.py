@@ -11,12 +11,13 @@ from lesbillets_tui.app import LesBilletsApp
 from lesbillets_tui.screens.add_user import AddUserScreen
 from lesbillets_tui.screens.admin import AdminScreen
 from lesbillets_tui.screens.confirm import ConfirmScreen
+from lesbillets_tui.screens.help import HelpScreen
 from lesbillets_tui.screens.reset_password import ResetPasswordScreen
 from lesbillets_tui.screens.tickets import TicketsScreen
 from protocol.client import connect
 from protocol.errors import Forbidden, Unauthorized
 from protocol.messages import Role
-from tests.support import ADMIN, ALICE, BOB, ServerHarness
+from tests.support import ADMIN, ALICE, BOB, Agent, ServerHarness
 from tests.tui.helpers import running_app, scripted_agent, table, until
 
 
@@ -169,3 +170,14 @@ async def test_admin_breaks_a_lock_after_a_confirmation_naming_the_holder(server
             await pilot.press("y")
             await until(pilot, lambda: app.desk.model.get(ticket.id).lock is None, "the lock broken")  # type: ignore[union-attr]
             assert any("Broke Bob Dubois's lock" in note for note in recorder.notifications)
+
+
+@pytest.mark.parametrize(("agent", "shown"), [(ALICE, False), (ADMIN, True)], ids=["agent", "admin"])
+async def test_the_help_lists_the_admin_keys_to_admins_only(server: ServerHarness, agent: Agent, shown: bool) -> None:
+    """? shows U and B under "Admins" to an admin, and not at all to an agent (as the footer and the palette)."""
+    async with running_app(server, agent) as (app, pilot, _):
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        texts = {rendered(static) for static in app.screen.query(Static)}
+        assert any("break another agent's lock" in text for text in texts) is shown
+        assert ("users: add, disable or enable, reset a password" in texts) is shown

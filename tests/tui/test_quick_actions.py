@@ -8,7 +8,8 @@ from datetime import timedelta
 import msgspec
 import pytest
 
-from lesbillets_tui.quick_actions import CLOSE, label, outcome, refusal_sentence, set_priority
+from lesbillets_tui.due_tags import FieldError
+from lesbillets_tui.quick_actions import CLOSE, label, outcome, parse_tag_change, refusal_sentence, set_priority
 from lesbillets_tui.table_model import TableModel
 from protocol.messages import Changed, ErrorCode, Lock, Priority, Refusal
 from tests.tui.factory import BOB, T0, make_ticket
@@ -60,3 +61,25 @@ def test_label_of_a_title_with_control_characters() -> None:
     """A ticket without a number is named by its title, drawn safely."""
     said = label(msgspec.structs.replace(make_ticket(3, title="\x1b[2J"), number=0))
     assert "[2J" in said and "\x1b" not in said
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("vpn", (["vpn"], [])),
+        ("VPN, home-office -printer", (["vpn", "home-office"], ["printer"])),
+        ("+vpn +vpn -a -a", (["vpn"], ["a"])),
+    ],
+)
+def test_a_tag_change_is_words_to_add_and_minus_words_to_remove(
+    text: str, expected: tuple[list[str], list[str]]
+) -> None:
+    """Words are added, words after a minus removed, each once, in lower case."""
+    assert parse_tag_change(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "   ", "-", "bad/tag", "-bad!"])
+def test_a_tag_change_that_is_none_gets_a_sentence(text: str) -> None:
+    """Nothing typed, or a word that cannot be a tag: a sentence, nothing sent."""
+    with pytest.raises(FieldError, match=r"\.$"):
+        parse_tag_change(text)

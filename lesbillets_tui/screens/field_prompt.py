@@ -1,0 +1,72 @@
+"""One line typed for a quick change (a due time, tags), checked as it is typed; enter applies, escape cancels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label
+
+Check = Callable[[str], str | None]
+"""What is wrong with the text, as a sentence; None when it can be sent."""
+
+
+class FieldPrompt(ModalScreen[str | None]):
+    """Dismisses with the text typed (checked by ``check``), or None when cancelled."""
+
+    DEFAULT_CSS = """
+    FieldPrompt {
+        align: center middle;
+        background: $background 60%;
+        & > #field-prompt {
+            width: 64;
+            max-width: 100%;
+            height: auto;
+            padding: 0 1;
+            border: round $primary;
+            border-title-style: bold;
+            background: $surface;
+        }
+        & #field-prompt-hint { color: $text-muted; }
+        & #field-prompt-error { color: $text-error; }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, hint: str, check: Check, *, value: str = "", placeholder: str = "") -> None:
+        super().__init__()
+        self.prompt_title = title
+        self.hint = hint
+        self.check = check
+        self.value = value
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="field-prompt") as box:
+            box.border_title = self.prompt_title
+            yield Input(self.value, placeholder=self.placeholder, id="field-prompt-input")
+            yield Label("", id="field-prompt-error", markup=False)
+            yield Label(self.hint, id="field-prompt-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_one("#field-prompt-error", Label).update("")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        problem = self.check(event.value)
+        if problem is not None:
+            self.query_one("#field-prompt-error", Label).update(problem)
+            return
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
