@@ -328,6 +328,9 @@ class LesBilletsApp(App[None]):
             # fresh snapshot the client fetched first, when the server could not replay them)
             self.synced = True
         if message.state is ConnectionState.CONNECTED:
+            client = self.desk.client
+            if client is not None and client.lock_ttl_s is not None:
+                self.desk.lock_ttl_s = client.lock_ttl_s  # the server resumed on may lease locks for another time
             self._after_connect()
 
     def _after_connect(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import TypeVar
 
@@ -332,3 +333,22 @@ async def test_lease_renews_on_activity_warns_when_idle_and_survives_expiry(serv
         clock.advance(app.desk.lock_ttl_s + 1)
         await until(pilot, lambda: "expired" in banner(app), "the expiry")
         assert app.screen is editor and editor.query_one("#title", Input).value == "VPN drops!!"
+
+
+async def test_a_server_back_with_another_lock_time_sets_the_editors_lease(server: ServerHarness) -> None:
+    """The server restarts with --lock-ttl 100: the app resumes and the editor counts the new lease, not 180 s."""
+    async with scripted_agent(server, BOB) as bob:
+        await bob.create_ticket("VPN drops")
+    async with running_app(server) as (app, pilot, _):
+        assert app.desk.lock_ttl_s == 180
+        await server.stop()
+        await until(pilot, lambda: not app.synced, "the link down")
+        server.config = replace(server.config, lock_ttl_s=100)
+        await server.start()
+        await until(pilot, lambda: app.synced and not table(app).stale, "the resync", within=20)
+        assert app.desk.lock_ttl_s == 100
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, EditorScreen), "the editor")
+        await until(pilot, lambda: app.screen.deadline is not None, "the lock")  # type: ignore[attr-defined]
+        left = (app.screen.deadline - app.desk.now()).total_seconds()  # type: ignore[attr-defined]
+        assert 90 < left <= 100
