@@ -299,3 +299,47 @@ def test_a_due_time_in_the_history_is_in_local_time(paris: None) -> None:
     change = FieldChange(field="due_at", old=None, new="2026-11-30T17:00:00+00:00")
     (line,) = entry_lines(entry(2, HistoryKind.UPDATED, changes=[change]), name_of)
     assert line.what == "due none → 2026-11-30 18:00"
+
+
+def test_a_long_title_changed_at_its_end_shows_the_change() -> None:
+    """Both titles are cut around where they differ, not at the same first 32 characters."""
+    change = FieldChange(
+        field="title",
+        old="Scanner on floor 2 shows paper jams",
+        new="Scanner on floor 2 shows paper jams (edited by Dana)",
+    )
+    (line,) = entry_lines(entry(2, HistoryKind.UPDATED, changes=[change]), name_of)
+    before, after = line.what.removeprefix("title ").split(" → ")
+    assert before != after and "(edited by Dana)" in after, line.what
+
+
+def test_the_timeline_names_whose_lock_expired_or_was_broken() -> None:
+    """An unlock after Bob's lock names him: "Bob Dubois's lock expired", "broke Bob Dubois's lock"."""
+    entries = [
+        entry(1, HistoryKind.LOCKED),
+        entry(2, HistoryKind.UNLOCKED, reason=UnlockReason.EXPIRED, actor=None),
+        entry(3, HistoryKind.LOCKED),
+        entry(4, HistoryKind.UNLOCKED, reason=UnlockReason.BROKEN, actor=ME.id),
+        entry(5, HistoryKind.UNLOCKED, reason=UnlockReason.EXPIRED, actor=None),  # no lock before it in the history
+    ]
+    assert [line.what for line in timeline(entries, name_of)] == [
+        "took the lock",
+        "Bob Dubois's lock expired",
+        "took the lock",
+        "broke Bob Dubois's lock",
+        "lock expired",
+    ]
+
+
+def test_an_edited_comment_shows_its_text_before_and_after_without_markdown() -> None:
+    """The edit quotes the earlier text beside the new, as plain text (no **, no heading marks)."""
+    entries = [
+        entry(1, HistoryKind.COMMENTED, comment=comment(1, "## Steps tried\nmore")),
+        entry(2, HistoryKind.COMMENT_EDITED, comment=comment(1, "Checked the **rollers**")),
+        entry(3, HistoryKind.COMMENTED, comment=comment(2, "see [the note](https://x.example/1) `now`")),
+    ]
+    assert [line.what for line in timeline(entries, name_of)] == [
+        "commented: “Steps tried…”",
+        "edited a comment: “Steps tried…” → “Checked the rollers”",
+        "commented: “see the note now”",
+    ]
