@@ -13,6 +13,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from lesbillets_tui.context import Desk
 from lesbillets_tui.safe_text import safe_block
+from lesbillets_tui.screens.form_keys import FORM_FOCUS_BINDINGS
 from protocol.errors import LesBilletsError
 from protocol.messages import Role, User
 
@@ -23,6 +24,7 @@ class AddUserScreen(ModalScreen[User | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "submit", "Add"),
         Binding("escape", "cancel", "Cancel"),
+        *FORM_FOCUS_BINDINGS,  # a burst of email, Tab, name... fills each field, not the first
     ]
 
     def __init__(self, desk: Desk) -> None:

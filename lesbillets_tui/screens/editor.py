@@ -49,6 +49,8 @@ from protocol.messages import TITLE_MAX, Priority, Status, Ticket, TicketLocked,
 
 NOBODY = "-"
 """The assignee Select's value for "unassigned" (a Select needs a hashable, non-None value)."""
+DUE_HINT = "+3h, +2d or YYYY-MM-DD HH:MM"
+"""The Due field's placeholder: the forms `due_tags.parse_due` reads."""
 
 
 class EditorScreen(Screen["Ticket | None"]):
@@ -103,6 +105,10 @@ class EditorScreen(Screen["Ticket | None"]):
                 placeholder="What is the problem?",
                 select_on_focus=False,
             )
+            # Description right after the title: Tab from the title goes to it, so a burst of "title, Tab, text"
+            # (tmux send-keys, a paste) lands in the description rather than opening the Status dropdown.
+            yield Label("Description", classes="field-label")
+            yield TextArea(values.description, id="description", soft_wrap=True, tab_behavior="focus")
             with Horizontal(id="editor-choices"):
                 with Vertical():
                     yield Label("Status", classes="field-label")
@@ -122,14 +128,17 @@ class EditorScreen(Screen["Ticket | None"]):
                     )
             with Horizontal(id="editor-extras"):
                 with Vertical():
-                    yield Label("Due (local time, or +3h, +2d)", classes="field-label")
-                    yield Input(values.due_at, id="due_at", placeholder="2026-11-27 17:00", select_on_focus=False)
+                    yield Label("Due (local time)", classes="field-label")
+                    # no example date: any fixed one is in the past some day
+                    yield Input(values.due_at, id="due_at", placeholder=DUE_HINT, select_on_focus=False)
                 with Vertical():
                     yield Label("Tags", classes="field-label")
                     yield Input(values.tags, id="tags", placeholder="vpn network", select_on_focus=False)
-            yield Label("Description", classes="field-label")
-            yield TextArea(values.description, id="description", soft_wrap=True, tab_behavior="focus")
         yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # a new ticket has no lock to extend; False (not None) also takes ctrl+l out of the footer
+        return not (action == "lock" and self.is_new)
 
     def _assignee_options(self, also: uuid.UUID | None = None) -> list[tuple[Text, str]]:
         model = self.desk.model

@@ -14,6 +14,13 @@ from lesbillets_tui.messages import LoginRequested
 from lesbillets_tui.safe_text import safe_block
 from lesbillets_tui.screens.form_keys import FORM_FOCUS_BINDINGS
 
+LOGIN_REFUSED = "The email or password is wrong."
+"""The server's sentence for a Login whose email or password is wrong (`unauthorized`).
+
+`SessionFailed` brings this screen the sentence alone, so the sentence is how it tells a refused password from an
+address it could not reach; tests/tui/test_form_bursts.py checks it against a real server.
+"""
+
 
 class LoginScreen(Screen[None]):
     """Asks the app for a session (`LoginRequested`); the app answers with `set_busy`, `show_error` or by leaving."""
@@ -89,6 +96,8 @@ class LoginScreen(Screen[None]):
         message.update(safe_block(text))  # the server's sentence
         message.set_classes("-error")
         password = self.query_one("#login-password", Input)
-        password.value = ""
+        if text == LOGIN_REFUSED:
+            # only a refused password is worth retyping: after a wrong address or a dropped link it is still right
+            password.value = ""
         if self.query_one("#login-email", Input).value:
             password.focus()

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, Static
 from lesbillets_tui.context import Desk
 from lesbillets_tui.safe_text import safe_block, safe_line
 from lesbillets_tui.screens.confirm import ConfirmScreen
+from lesbillets_tui.screens.form_keys import FORM_FOCUS_BINDINGS
 from protocol.errors import LesBilletsError
 from protocol.messages import User
 
@@ -24,6 +25,7 @@ class ResetPasswordScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "submit", "Set password"),
         Binding("escape", "cancel", "Cancel"),
+        *FORM_FOCUS_BINDINGS,  # a burst of password, Tab, password fills both fields, not the first
     ]
 
     def __init__(self, desk: Desk, user: User) -> None:

@@ -68,19 +68,20 @@ async def test_login_form_takes_email_tab_password_in_one_burst(server: ServerHa
 
 
 async def test_new_ticket_form_takes_title_tab_and_more_keys_in_one_burst(server: ServerHarness) -> None:
-    """In the new-ticket form, keys typed right behind a Tab leave the title as typed; ctrl+s creates it so."""
+    """In the new-ticket form, title, Tab, description typed at once fill both fields; ctrl+s creates it so."""
     async with scripted_agent(server, BOB) as bob, running_app(server, size=(80, 24)) as (app, pilot, _):
         events = bob.events()
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, EditorScreen), "the new-ticket form")
         form = app.screen
-        burst(app, "bob@example.com\tbob")
-        await until(pilot, lambda: form.focused is not form.query_one("#title"), "the focus to leave the title")
-        await pilot.pause()
-        assert form.query_one("#title", Input).value == "bob@example.com"
+        burst(app, "Printer toner low\tReplace the cartridge")
+        description = form.query_one("#description", TextArea)
+        await until(pilot, lambda: description.text == "Replace the cartridge", "the description", within=3.0)
+        assert form.query_one("#title", Input).value == "Printer toner low"
+        assert form.focused is description
         await pilot.press("ctrl+s")
         created = await next_of(events, TicketCreated)
-        assert created.ticket.title == "bob@example.com"
+        assert (created.ticket.title, created.ticket.description) == ("Printer toner low", "Replace the cartridge")
 
 
 @pytest.mark.parametrize("url", ["ws://127.0.0.1:99999", "ws://:8765", "ws://127.0.0.1:port"])
