@@ -4,20 +4,29 @@ The filter bar filters the loaded rows at once; the server's full-text search (`
 only by their description or a comment, with a snippet. `LiveSearch` keeps the hits of the query in the box:
 an answer to an older query is dropped, and a comment that arrives later is checked here, against the query's
 words, rather than by searching again: with many agents each holding a query open, a search per comment per
-agent would multiply the server's work by the number of agents.
+agent would multiply the server's work by the number of agents. The check follows the server's rule (every word
+in that one comment, the qualifiers held by the ticket's fields) with a word-prefix match where the server stems.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Final
 
 from protocol.messages import Comment, HitField, SearchHit, Span, Ticket
+from protocol.query import Filter, parse_query
 from protocol.rows import TableRow
 
 SNIPPET_WIDTH = 80
 """Characters of a snippet built here (about what the server sends)."""
+
+_TOKEN: Final = re.compile(r"[^\W_]+")
+"""A word as the engines' tokenizers see it: a run of letters and digits (punctuation and "_" separate)."""
 
 
 class SearchState(Enum):
@@ -35,18 +44,25 @@ class LiveSearch:
     """The filter text the hits answer (the whole text: the server reads the qualifiers too)."""
     words: tuple[str, ...] = ()
     """The query's plain words, casefolded (from the filter's parser)."""
+    qualifiers: Filter = field(default_factory=Filter)
+    """The rest of the filter (status:, priority:, assignee:, locked, tag:, #n), without its words."""
     hits: dict[uuid.UUID, SearchHit] = field(default_factory=dict)
     from_comments: dict[uuid.UUID, SearchHit] = field(default_factory=dict)
     """Hits made here from comments that arrived since the query was typed (an answer in flight may lack them)."""
     state: SearchState = SearchState.IDLE
     error: str = ""
 
-    def set_query(self, query: str, words: tuple[str, ...]) -> bool:
-        """The filter box changed; returns whether the server should be asked (after the debounce)."""
+    def set_query(self, query: str, words: tuple[str, ...], parsed: Filter | None = None) -> bool:
+        """The filter box changed; returns whether the server should be asked (after the debounce).
+
+        ``parsed`` is the filter as the table reads it (its assignees resolved against the agents); without it
+        the query is parsed here, where "assignee:" cannot be resolved and so narrows nothing.
+        """
         query = query.strip()
-        if query == self.query and words == self.words:
+        qualifiers = dataclasses.replace(parsed if parsed is not None else parse_query(query).filter, words=())
+        if query == self.query and words == self.words and qualifiers == self.qualifiers:
             return False
-        self.query, self.words = query, words
+        self.query, self.words, self.qualifiers = query, words, qualifiers
         self.hits.clear()
         self.from_comments.clear()
         self.error = ""
@@ -72,18 +88,18 @@ class LiveSearch:
     def comment_added(self, comment: Comment, ticket: Ticket | TableRow | None) -> SearchHit | None:
         """A new or edited comment: the hit it makes (kept), when the ticket now matches by it; else None.
 
-        A ticket matches when every word occurs in its title, description or this comment, and one at least in
-        the comment (else it matched before, or does not). Plain substring matching, as the filter does. The
-        table's rows carry no description: from a row, a word only the description holds does not count.
+        The server's rule, as near as the app gets without its stemmer (see `holds_all`): every word in this one
+        comment, and the ticket's fields satisfying the qualifiers. A ticket matching by its title and
+        description is the table's and the server's answer's business, not a comment's; one the app does not
+        know cannot be checked against qualifiers, so it joins only when there are none.
         """
         if not self.words or comment.ticket_id in self.hits:
             return None
-        body = comment.body.casefold()
-        description = ticket.description if isinstance(ticket, Ticket) else ""
-        rest = f"{ticket.title}\n{description}".casefold() if ticket is not None else ""
-        if not any(word in body for word in self.words):
+        if ticket is None and not self.qualifiers.is_empty:
             return None
-        if not all(word in body or word in rest for word in self.words):
+        if ticket is not None and not self.qualifiers.matches(ticket, ""):
+            return None
+        if not holds_all(comment.body, self.words):
             return None
         snippet, spans = make_snippet(comment.body, self.words)
         hit = SearchHit(
@@ -100,25 +116,70 @@ class LiveSearch:
         return hit
 
 
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A word of a text: where it is, and its folded form (casefolded, accents taken off)."""
+
+    start: int
+    end: int
+    folded: str
+
+
+def fold(word: str) -> str:
+    """A word as it is compared: casefolded and without accents (SQLite's index takes them off too)."""
+    decomposed = unicodedata.normalize("NFD", word)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+def tokens(text: str) -> list[Token]:
+    """The words of ``text``, positions in ``text`` itself (folding may change lengths: "ß" is "ss")."""
+    return [Token(match.start(), match.end(), fold(match.group())) for match in _TOKEN.finditer(text)]
+
+
+def terms(words: tuple[str, ...]) -> list[list[str]]:
+    """Each query word (or "quoted phrase") as the folded words found in it; one with none (punctuation) is
+    dropped, as the server drops it."""
+    found = ([fold(match.group()) for match in _TOKEN.finditer(word)] for word in words)
+    return [term for term in found if term]
+
+
+def occurrences(text_tokens: list[Token], term: list[str]) -> list[Span]:
+    """Where ``term`` occurs: consecutive words each starting with its word (a prefix stands in for stemming:
+    "sensor" finds "sensors"), as character ranges of the text from the first word's start to the last's end."""
+    width = len(term)
+    return [
+        Span(start=text_tokens[at].start, end=text_tokens[at + width - 1].end)
+        for at in range(len(text_tokens) - width + 1)
+        if all(text_tokens[at + n].folded.startswith(word) for n, word in enumerate(term))
+    ]
+
+
+def holds_all(text: str, words: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds every one of ``words``, each at the start of a word; False when none is searchable
+    (the server finds nothing for such a query)."""
+    wanted = terms(words)
+    if not wanted:
+        return False
+    text_tokens = tokens(text)
+    return all(occurrences(text_tokens, term) for term in wanted)
+
+
 def make_snippet(text: str, words: tuple[str, ...], width: int = SNIPPET_WIDTH) -> tuple[str, list[Span]]:
-    """A one-line excerpt of ``text`` around the first of ``words`` found, with every occurrence highlighted."""
+    """A one-line excerpt of ``text`` around the first of ``words`` found, with every occurrence highlighted (the
+    whole words, as the server highlights them)."""
     flat = " ".join(text.split())
-    folded = flat.casefold()
-    if len(folded) != len(flat):  # casefolding changed lengths (ß → ss): positions would drift, so show no marks
-        return _cut(flat, 0, width), []
-    positions = [folded.find(word) for word in words if word and word in folded]
-    first = min(positions, default=0)
+    flat_tokens = tokens(flat)
+    found = [span for term in terms(words) for span in occurrences(flat_tokens, term)]
+    first = min((span.start for span in found), default=0)
     start = max(0, first - width // 4)
     snippet = _cut(flat, start, width)
-    shift = 1 if start > 0 else 0  # the leading "…"
-    spans: list[Span] = []
-    window = folded[start : start + width]
-    for word in words:
-        at = window.find(word) if word else -1
-        while at >= 0:
-            end = min(at + len(word), len(window))
-            spans.append(Span(start=at + shift, end=end + shift))
-            at = window.find(word, at + len(word))
+    shift = (1 if start > 0 else 0) - start  # the leading "…"
+    end = start + width
+    spans = [
+        Span(start=max(span.start, start) + shift, end=min(span.end, end) + shift)
+        for span in found
+        if span.end > start and span.start < end
+    ]
     return snippet, _merge(spans)
 
 

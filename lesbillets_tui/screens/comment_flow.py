@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from textual import on, work
+from textual import events, on, work
 from textual.screen import Screen
 from textual.widgets import TextArea
 
@@ -24,12 +24,24 @@ from lesbillets_tui.widgets.comment_box import CommentBox
 from lesbillets_tui.widgets.comment_view import CommentView
 from lesbillets_tui.widgets.conversation import Conversation
 from lesbillets_tui.widgets.sticky_scroll import StickyScroll
-from protocol.errors import LesBilletsError, ServerError
+from protocol.errors import ConnectionLost, LesBilletsError, NotConnected, RequestTimeout, ServerError
 from protocol.messages import Comment
 
 IN_DOUBT = (
     "The connection dropped before the server answered: your comment may have arrived. If it did, it shows above"
     " and the box empties by itself; if not, ctrl+s sends it again."
+)
+NO_ANSWER = (
+    "The server did not answer in time: your comment may have arrived. If it did, it shows above and the box empties"
+    " by itself; if not, ctrl+s sends it again."
+)
+NOT_SENT = (
+    "Not sent: the server could not be reached, so your comment never left. Your text is kept; ctrl+s sends it"
+    " once the connection is back."
+)
+NOT_SAVED = (
+    "Not saved: the server could not be reached, so your edit never left. Your text is kept; ctrl+s saves it"
+    " once the connection is back."
 )
 
 
@@ -88,6 +100,9 @@ class CommentFlow(Screen[None]):
             if edit.changed != was:
                 self.conversation.mark_unsaved(draft.open_edit, edit.changed)
 
+    def on_key(self, _event: events.Key) -> None:
+        self.box.keystroke()
+
     def action_write(self) -> None:
         self.box.area.focus()
 
@@ -145,6 +160,7 @@ class CommentFlow(Screen[None]):
         if comment_id is None or edit is None or not edit.changed:
             if comment_id is not None:
                 draft.end_edit(comment_id)
+                self.conversation.mark_unsaved(comment_id, False)
             self._show_box()
             self.box.say("")
             return
@@ -198,10 +214,14 @@ class CommentFlow(Screen[None]):
             draft.sending = None
             self.box.say(f"Not sent: {exc} Your text is kept; ctrl+s tries again.", "error")
             return
-        except LesBilletsError as exc:  # it may or may not have arrived: its event will tell (drafts.arrived)
-            if comment_id is None:
+        except LesBilletsError as exc:
+            if isinstance(exc, NotConnected) and not isinstance(exc, ConnectionLost):
+                # no connection to send it on came back in time: it never left, so nothing is in doubt
+                draft.sending = None
+                self.box.say(NOT_SENT if comment_id is None else NOT_SAVED, "error")
+            elif comment_id is None:  # it may or may not have arrived: its event will tell (drafts.arrived)
                 self._in_doubt = body
-                self.box.say(IN_DOUBT, "warning")
+                self.box.say(NO_ANSWER if isinstance(exc, RequestTimeout) else IN_DOUBT, "warning")
             else:
                 self.box.say(f"Not saved: {exc} Your text is kept; ctrl+s tries again.", "error")
             return
@@ -213,6 +233,7 @@ class CommentFlow(Screen[None]):
             self.box.say("Sent.", "ok")
         else:
             draft.end_edit(comment_id)
+            self.conversation.mark_unsaved(comment_id, False)  # else `put` below redraws the stale note
             self.box.say("Saved.", "ok")
         self._show_box()
         if self.thread.loaded and comment.id not in self.thread.comments:

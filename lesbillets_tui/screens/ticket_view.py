@@ -217,7 +217,7 @@ class TicketViewScreen(CommentFlow):
                 self.box.say("Reconnecting… your text is kept; sending waits for the connection.", "warning")
         elif message.state is ConnectionState.CONNECTED:
             if self.box.said.startswith("Reconnecting"):
-                self.box.say("Connected again.", "ok")
+                self.box.say("Connected again.", "ok", fleeting=True)
             if not self.thread.loaded or not self.timeline.loaded:
                 self.reload()
         else:

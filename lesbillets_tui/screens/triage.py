@@ -162,11 +162,13 @@ class TriageScreen(Screen[None]):
         self._searched(message.query)
 
     def _searched(self, query: str) -> None:
-        words = parse_query(query).filter.words
+        model = self.desk.model
+        # resolved as the table resolves it (assignee:me, assignee:bob): a new comment's ticket joins by the same rule
+        parsed = parse_query(query, me=model.me, users=model.users.values()).filter
         if self._search_timer is not None:
             self._search_timer.stop()
             self._search_timer = None
-        ask = self.search.set_query(query, words)
+        ask = self.search.set_query(query, parsed.words, parsed)
         self.desk.model.set_search_hits(())
         if ask:
             self._search_timer = self.set_timer(SEARCH_DEBOUNCE_S, self._search_now)

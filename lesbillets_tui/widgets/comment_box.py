@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import Label, Static, TextArea
 
 NEW_HEADING = "New comment (Markdown) · ctrl+s sends · no lock needed"
 EDIT_HEADING = "Editing your comment · ctrl+s saves · escape stops editing"
+FLEETING_S = 4.0
+"""How long a fleeting sentence (news such as "Connected again.") stays, unless a key goes first."""
 
 
 class CommentBox(Vertical):
@@ -32,6 +35,11 @@ class CommentBox(Vertical):
         & > #box-status.-error { color: $text-error; text-style: bold; }
     }
     """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._fading: Timer | None = None
+        """The timer of the fleeting sentence shown (None: the sentence stays until the next one)."""
 
     def compose(self) -> ComposeResult:
         yield Label(NEW_HEADING, id="box-heading", markup=False)
@@ -59,12 +67,43 @@ class CommentBox(Vertical):
             area.load_text(text)
             area.move_cursor(area.document.end)
 
-    def say(self, text: str, kind: str = "info") -> None:
-        """A sentence under the box; ``kind`` is info, ok, warning or error (plain text, never markup)."""
+    def say(self, text: str, kind: str = "info", *, fleeting: bool = False) -> None:
+        """A sentence under the box; ``kind`` is info, ok, warning or error (plain text, never markup).
+
+        A ``fleeting`` one goes after `FLEETING_S` or at the next keystroke (see `let_fade`).
+        """
+        self._stop_fading()
         status = self.query_one("#box-status", Static)
         status.update(text)
         status.set_classes(f"-{kind}")
         status.display = bool(text)
+        if fleeting:
+            self.let_fade()
+
+    def let_fade(self) -> None:
+        """Let the sentence shown now go after `FLEETING_S`, or at the next keystroke (`keystroke`): news that
+        is stale a moment later ("Connected again.") must not read as the box's state."""
+        if not self.said or self._fading is not None:
+            return
+        self._fading = self.set_timer(FLEETING_S, self._fade)
+
+    def keystroke(self) -> None:
+        """The agent pressed a key: a fleeting sentence has been seen."""
+        if self._fading is not None:
+            self.say("")  # stops its timer too
+
+    def on_text_area_changed(self) -> None:
+        # The box eats the keys typed into it before the screen sees them; the change they make still bubbles.
+        self.keystroke()
+
+    def _fade(self) -> None:
+        self._fading = None
+        self.say("")
+
+    def _stop_fading(self) -> None:
+        if self._fading is not None:
+            self._fading.stop()
+            self._fading = None
 
     @property
     def said(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from lesbillets_tui.app import LesBilletsApp
 from lesbillets_tui.search import SearchState
 from lesbillets_tui.widgets.search_strip import SearchStrip
+from protocol.messages import Status
 from tests.support import BOB, ServerHarness
 from tests.tui.helpers import running_app, scripted_agent, table, until
 
@@ -51,3 +52,25 @@ async def test_a_new_comment_makes_its_ticket_match_without_searching_again(serv
             assert screen.search.state is SearchState.DONE
             table(app).select_ticket(ticket.id)
             await until(pilot, lambda: "keyboard is dead" in strip_text(app), "the comment's snippet")
+
+
+async def test_a_new_comment_joins_only_where_the_servers_search_finds_it(server: ServerHarness) -> None:
+    """With "status:closed quokka" in the box, the comment on an open ticket adds nothing (the strip counted it);
+    the one on a closed ticket adds its ticket; a fresh search on the server finds that one alone too."""
+    async with scripted_agent(server, BOB) as bob:
+        still_open = await bob.create_ticket("Cable chewed through")
+        closed = await bob.create_ticket("Cable chewed again", status=Status.CLOSED)
+        async with running_app(server) as (app, pilot, _):
+            screen = app.tickets_screen
+            assert screen is not None
+            query = "status:closed quokka"
+            await pilot.press("slash", *("space" if character == " " else character for character in query))
+            await pilot.press("enter")
+            await until(pilot, lambda: screen.search.state is SearchState.DONE, "the server's answer")
+            assert len(app.desk.model) == 0
+            await bob.add_comment(still_open.id, "a quokka ate the cable")
+            await bob.add_comment(closed.id, "a quokka ate the new cable too")  # comes after: the first was seen
+            await until(pilot, lambda: app.desk.model.position_of(closed.id) is not None, "the closed ticket")
+            assert set(screen.search.hits) == {closed.id} and len(app.desk.model) == 1
+            assert "The server found 1 ticket · 1 by their description or a comment" in strip_text(app)
+            assert [hit.ticket_id for hit in await bob.search(query)] == [closed.id]

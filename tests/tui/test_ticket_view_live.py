@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from lesbillets_tui.app import LesBilletsApp
 from lesbillets_tui.screens.editor import EditorScreen
 from lesbillets_tui.screens.ticket_view import TicketViewScreen
 from lesbillets_tui.screens.tickets import TicketsScreen
-from lesbillets_tui.widgets.comment_box import CommentBox
+from lesbillets_tui.widgets.comment_box import FLEETING_S, CommentBox
 from lesbillets_tui.widgets.comment_view import CommentView
 from protocol.client import ClientEvent
 from protocol.messages import CommentAdded, CommentEdited, PresenceChanged, Status, TicketUnlocked, UnlockReason
@@ -254,3 +255,71 @@ async def test_a_comment_whose_reply_was_lost_is_not_sent_twice(server: ServerHa
             await until(pilot, lambda: box_of(view).text == "" and "did arrive" in box_of(view).said, "the settling")
             assert bodies(view) == ["Reseated the cable"]
         assert [c.body for c in (await bob.get_ticket(ticket.id)).comments] == ["Reseated the cable"]
+
+
+def header(view: TicketViewScreen, comment_id: uuid.UUID) -> str:
+    shown = view.conversation.view_of(comment_id)
+    assert shown is not None
+    return str(shown.query_one(".comment-header", Static).render())
+
+
+async def test_a_saved_edit_drops_the_unsaved_note_at_once(server: ServerHarness) -> None:
+    """E, a change, ctrl+s: the box says "Saved." and the comment's header no longer says the edit is unsaved."""
+    async with scripted_agent(server, ALICE) as alice_elsewhere:
+        ticket = await alice_elsewhere.create_ticket("Badge reader")
+        mine = await alice_elsewhere.add_comment(ticket.id, "Rebooted it")
+    async with running_app(server) as (app, pilot, _):
+        view = await open_view(app, pilot, ticket.id)
+        await pilot.press("E")
+        await until(pilot, lambda: box_of(view).has_class("-editing"), "the edit form")
+        await type_text(pilot, " twice")
+        await until(pilot, lambda: "your edit is not saved yet" in header(view, mine.id), "the unsaved note")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: box_of(view).said == "Saved.", "the save")
+        assert bodies(view) == ["Rebooted it twice"]
+        assert "· edited just now" in header(view, mine.id)
+        assert "not saved" not in header(view, mine.id)
+
+
+async def test_connected_again_goes_after_a_while_or_at_a_keystroke(server: ServerHarness) -> None:
+    """After a reconnect "Connected again." goes by itself within seconds; after the next, at the next keystroke."""
+    async with scripted_agent(server, BOB) as bob:
+        ticket = await bob.create_ticket("Scanner offline")
+    async with running_app(server) as (app, pilot, _):
+        view = await open_view(app, pilot, ticket.id)
+        for keystroke in (False, True):
+            await server.stop()
+            await until(pilot, lambda: box_of(view).said.startswith("Reconnecting"), "the lost connection")
+            if keystroke:
+                await pilot.press("c")  # into the box, before the reconnect: the key that follows it is typed
+            await server.start()
+            await until(pilot, lambda: box_of(view).said == "Connected again.", "the reconnect", within=20)
+            if keystroke:
+                await pilot.press("x")
+                await until(pilot, lambda: box_of(view).said == "", "the sentence gone", within=FLEETING_S / 2)
+                assert box_of(view).text == "x"
+            else:
+                await until(pilot, lambda: box_of(view).said == "", "the sentence gone", within=FLEETING_S + 5)
+
+
+async def test_a_comment_sent_while_the_server_is_down_is_said_not_sent(server: ServerHarness) -> None:
+    """ctrl+s with the server down: after the request's timeout the box says the comment never left (not that it
+    may have arrived) and keeps it; once the server is back ctrl+s sends it, once."""
+    async with scripted_agent(server, BOB) as bob:
+        ticket = await bob.create_ticket("Projector flickers")
+    async with running_app(server) as (app, pilot, _):
+        view = await open_view(app, pilot, ticket.id)
+        await pilot.press("c")
+        await type_text(pilot, "Swapped the HDMI cable")
+        await server.stop()
+        await until(pilot, lambda: not app.synced, "the lost connection")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: box_of(view).said.startswith("Not sent"), "the request's timeout", within=20)
+        assert "never left" in box_of(view).said and "may have arrived" not in box_of(view).said
+        assert box_of(view).text == "Swapped the HDMI cable" and app.desk.drafts[ticket.id].sending is None
+        await server.start()
+        await until(pilot, lambda: app.synced, "the reconnect", within=20)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: box_of(view).said == "Sent.", "the comment sent")
+    async with scripted_agent(server, BOB) as bob_again:
+        assert [c.body for c in (await bob_again.get_ticket(ticket.id)).comments] == ["Swapped the HDMI cable"]
