@@ -121,6 +121,8 @@ class FieldConflict:
     yours: str
     same: bool
     """The form already holds their value (nothing to choose)."""
+    kept: bool = False
+    """The agent did not change this field: a save sends only the agent's changes, so theirs stays."""
 
 
 def conflicts(
@@ -130,13 +132,16 @@ def conflicts(
     if opened is None or latest is None:
         return []
     theirs = FormValues.of(latest)
-    changed = FormValues.of(opened).changed_fields(theirs)
+    before = FormValues.of(opened)
+    changed = before.changed_fields(theirs)
+    touched = before.changed_fields(values)
     return [
         FieldConflict(
             name,
             _shown(name, getattr(theirs, name), name_of),
             _shown(name, getattr(values, name), name_of),
             getattr(theirs, name) == getattr(values, name),
+            kept=name not in touched,
         )
         for name in FIELDS
         if name in changed

@@ -426,7 +426,7 @@ class EditorScreen(Screen["Ticket | None"]):
             await self.query_one(ConflictPanel).show(self._conflicts(latest))
             self.say(
                 f"Not saved: {changed} Theirs is shown beside yours: “Use theirs” takes their value; "
-                "ctrl+s saves the form over theirs, escape drops your changes.",
+                "ctrl+s saves your changes (over theirs where you both changed a field), escape drops them.",
                 "error",
             )
             return

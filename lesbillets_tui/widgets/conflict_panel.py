@@ -1,4 +1,5 @@
-"""After a version conflict: each field someone else changed, their value beside yours, and a button to take theirs."""
+"""After a version conflict: each field someone else changed, their value beside yours, and a button to take theirs
+where you changed it too (a field you left alone keeps theirs when you save: only your changes are sent)."""
 
 from __future__ import annotations
 
@@ -47,14 +48,15 @@ class ConflictPanel(Vertical):
         self.set_class(bool(conflicts), "-shown")
 
     def _row(self, conflict: FieldConflict) -> Horizontal:
+        yours = "unchanged by you: saving keeps theirs" if conflict.kept else safe_line(conflict.yours)
         values = Vertical(
             Static(f"theirs: {safe_line(conflict.theirs)}", classes="conflict-theirs", markup=False),
-            Static(f"yours:  {safe_line(conflict.yours)}", markup=False),
+            Static(f"yours:  {yours}", markup=False),
             classes="conflict-values",
         )
         name = Label(field_name(conflict.field), classes="conflict-field")
         children: list[Label | Vertical | Button] = [name, values]
-        if not conflict.same:
+        if not conflict.same and not conflict.kept:
             children.append(Button("Use theirs", id=f"take-{conflict.field}", variant="warning", compact=True))
         return Horizontal(*children, classes="conflict-row")
 

@@ -300,6 +300,8 @@ async def test_a_conflict_shows_theirs_beside_yours_and_takes_theirs_on_request(
             }
             shown = " ".join(str(s.render()) for s in panel.query(Static))
             assert "theirs: “Badge reader (dock 2)”" in shown and "yours:  “Badge reader at gate 2”" in shown
+            # the priority was theirs alone: nothing to choose, and the row says a save keeps it
+            assert "yours:  unchanged by you: saving keeps theirs" in shown and not editor.query("#take-priority")
 
             await pilot.click("#take-title")
             await until(pilot, lambda: editor.query_one("#title", Input).value == "Badge reader (dock 2)", "theirs")

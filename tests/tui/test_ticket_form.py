@@ -26,9 +26,9 @@ def test_each_field_they_changed_shows_theirs_and_yours() -> None:
     form = dataclasses.replace(FormValues.of(OPENED), title="Badge reader at gate 2")
     assert conflicts(OPENED, latest, form, name_of) == [
         FieldConflict("title", "“Badge reader (dock 2)”", "“Badge reader at gate 2”", same=False),
-        FieldConflict("description", "“Fails at the dock.” (+2 lines)", "“Fails at the dock.”", same=False),
-        FieldConflict("priority", "urgent", "normal", same=False),
-        FieldConflict("assignee", "Bob Dubois", "unassigned", same=False),
+        FieldConflict("description", "“Fails at the dock.” (+2 lines)", "“Fails at the dock.”", same=False, kept=True),
+        FieldConflict("priority", "urgent", "normal", same=False, kept=True),
+        FieldConflict("assignee", "Bob Dubois", "unassigned", same=False, kept=True),
     ]
 
 
@@ -43,3 +43,13 @@ def test_no_latest_or_a_new_ticket_has_no_conflicts() -> None:
     """Nothing to compare: no rows."""
     assert conflicts(OPENED, None, FormValues.of(OPENED), name_of) == []
     assert conflicts(None, OPENED, FormValues.of(OPENED), name_of) == []
+
+
+def test_a_field_they_changed_and_the_agent_left_alone_is_kept_as_theirs() -> None:
+    """The agent changed the title; Bob the status: the status row says a save keeps his (only changes are sent)."""
+    latest = msgspec.structs.replace(OPENED, version=2, status=Status.BLOCKED, title="Badge reader (dock 2)")
+    form = dataclasses.replace(FormValues.of(OPENED), title="Badge reader at gate 2")
+    assert conflicts(OPENED, latest, form, name_of) == [
+        FieldConflict("title", "“Badge reader (dock 2)”", "“Badge reader at gate 2”", same=False),
+        FieldConflict("status", "blocked", "open", same=False, kept=True),
+    ]
