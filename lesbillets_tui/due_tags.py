@@ -48,7 +48,7 @@ def parse_due(text: str, now: datetime) -> datetime | None:
         return datetime.strptime(text, DUE_FORMAT).astimezone().astimezone(UTC)
     except (ValueError, OverflowError):
         raise FieldError(
-            f"The due time “{text}” is not one: type a local time like 2026-11-27 17:00, or +3h, +2d, +30m."
+            f"The due time “{text}” is not one: type a local time as YYYY-MM-DD HH:MM, or +3h, +2d, +30m."
         ) from None
 
 

@@ -7,14 +7,14 @@ is never cut and the column never goes (it is what agents quote). As the termina
 up in this order, one at a time, until the title has `TITLE_MIN` cells:
 
 1. the Lock column fits what the rows in view hold (nothing: just its header) and lock holders become initials;
-2. Created by shows initials ("AM") instead of names; the Tags column goes; Assignee shows initials;
+2. Created by shows initials ("AM", two cells) instead of names; the Tags column goes; Assignee shows initials;
 3. Due and Updated show short forms ("-20m", "5h"), Priority's header becomes "Prio"; the # column drops its "#"
    ("1042" under the header "#"); Status's header becomes "Stat" and the column "blocked" wide;
 4. whole columns go: Created by, then Assignee, then Updated, then Due.
 
-So at 80 columns every column but Tags is still there with numbers up to five digits, and the title keeps 30 cells
-or more. Every width leaves room for the sort mark after the header's label (`header_label`), so the mark always
-shows.
+The width is what the table shows, beside its scrollbar's gutter (78 cells in an 80-column terminal). So at 80
+columns every column but Tags is still there with numbers up to five digits, and the title keeps 30 cells or more.
+Every width leaves room for the sort mark after the header's label (`header_label`), so the mark always shows.
 """
 
 from __future__ import annotations
@@ -53,10 +53,10 @@ COLUMNS: tuple[Column, ...] = (
     Column(SortColumn.TITLE, "Title", 0, "Title", 0),
     Column(SortColumn.STATUS, "Status", 8, "Stat", 7),
     Column(SortColumn.PRIORITY, "Priority", 10, "Prio", 6),
-    Column(SortColumn.DUE, "Due", 11, "Due", 5, fits_view=True),
-    Column(SortColumn.ASSIGNEE, "Assignee", 14, "To", 4),
+    Column(SortColumn.DUE, "Due", 12, "Due", 5, fits_view=True),  # "overdue 120d"
+    Column(SortColumn.ASSIGNEE, "Assignee", 14, "To", 2),  # initials, "me"
     Column(SortColumn.UPDATED, "Updated", 10, "Upd", 6),
-    Column(SortColumn.CREATED_BY, "Created by", 14, "By", 4),
+    Column(SortColumn.CREATED_BY, "Created by", 14, "By", 2),
     Column(SortColumn.TAGS, "Tags", 16, "Tags", 16, fits_view=True),
 )
 HIDEABLE = frozenset({SortColumn.DUE, SortColumn.TAGS})
@@ -104,7 +104,7 @@ def plan(
     hidden: Collection[SortColumn] = (),
     short_in_view: Mapping[SortColumn, int] | None = None,
 ) -> tuple[Placed, ...]:
-    """The columns to draw in ``width`` cells (a leading space, then each column and a space after it).
+    """The columns to draw in ``width`` cells (a leading space, then the columns with a space between them).
 
     ``in_view`` holds, for the Lock, Due and Tags columns, the widest cell among the rows in view (in the short form
     for Lock), and for the # column the widest "#n" among all the tickets loaded; a missing column counts as
@@ -153,8 +153,12 @@ def _place(
             header = len(label) + (SORT_MARK_CELLS if sorted_by is column.sort else 0)
             measure = short_in_view if is_short and column.sort in short_in_view else in_view
             cells = min(cells, max(header, measure.get(column.sort, 0)))
+        elif is_short and sorted_by is column.sort:
+            cells = max(cells, len(column.short_label) + SORT_MARK_CELLS)  # "To ▲" over initials
         placed.append(Placed(column, cells, is_short))
-    title_width = width - 1 - sum(p.width + 1 for p in placed)
+    # A cell before each column (the first one's holds the mark ✓), none after the last: the scrollbar's gutter
+    # follows it.
+    title_width = width - sum(p.width + 1 for p in placed)
     drawn = max(TITLE_MIN, title_width)
     return tuple(Placed(p.column, drawn, p.short) if p.sort is SortColumn.TITLE else p for p in placed), title_width
 

@@ -27,6 +27,17 @@ def who(user: User) -> str:
     return f"{safe_line(user.name)} ({safe_line(user.email)})"
 
 
+class UsersTable(DataTable[str]):
+    """The users, moved through with the ticket table's keys too (j/k, g/G), not only the arrows."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "First", show=False),
+        Binding("G", "scroll_bottom", "Last", show=False),
+    ]
+
+
 class AdminScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     AdminScreen {
@@ -64,13 +75,13 @@ class AdminScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="admin") as box:
             box.border_title = "Users"
-            yield DataTable(cursor_type="row", zebra_stripes=True, id="admin-table")
+            yield UsersTable(cursor_type="row", zebra_stripes=True, id="admin-table")
             yield Label("Loading the users…", id="admin-message", markup=False)
             yield Label("a add · d disable or enable · p reset password · r refresh · escape close", id="admin-footer")
 
     @property
-    def table(self) -> DataTable[str]:
-        return self.query_one("#admin-table", DataTable)
+    def table(self) -> UsersTable:
+        return self.query_one("#admin-table", UsersTable)
 
     def on_mount(self) -> None:
         self.table.add_columns("Name", "Email", "Role", "State")

@@ -140,6 +140,7 @@ class TicketsScreen(TriageScreen):
             total=model.total,
             sort=f"by {model.sort.column.value} {arrow}",
             loading=not model.loaded or model.reloading,
+            partial=not model.loaded,  # the first load: what is there is not yet the helpdesk's total
         )
 
     def _show_connection(self, state: ConnectionState, reason: str | None) -> None:

@@ -316,7 +316,7 @@ class TriageScreen(Screen[None]):
 
         prompt = FieldPrompt(
             f"Due time of {self._subject(targets)}",
-            "+3h, +2d, +30m, or a local time like 2026-12-07 17:00 · empty clears it · escape cancels",
+            "+3h, +2d, +30m, or a local time as YYYY-MM-DD HH:MM · empty clears it · escape cancels",
             problem,
             value=format_due(one.due_at) if one is not None else "",
             placeholder="+3h",

@@ -187,7 +187,7 @@ class TicketTable(ScrollView, can_focus=True):
             new_row = min(old_row, len(model) - 1) if len(model) else 0
             self.cursor_id = model.row(new_row).id if len(model) else None
         self.cursor_row = new_row
-        self.virtual_size = Size(self.size.width, len(model) + 1)
+        self.virtual_size = Size(self._width, len(model) + 1)
         if new_row != old_row and old_scroll > 0:
             # Scrolled into the backlog: keep the cursor's ticket on the same screen line while rows move.
             self._set_scroll(old_scroll + new_row - old_row)
@@ -296,7 +296,7 @@ class TicketTable(ScrollView, can_focus=True):
             self.action_open()
 
     def _on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self.model) + 1)
+        self.virtual_size = Size(self._width, len(self.model) + 1)
         self._line_cache.clear()
         # Fewer lines may leave the cursor's row below the view (G at 250x60, then 80x24): bring it back once
         # the new size has reached the scroll bounds.
@@ -312,6 +312,12 @@ class TicketTable(ScrollView, can_focus=True):
         self.refresh()
 
     # --- rendering ------------------------------------------------------------------
+
+    @property
+    def _width(self) -> int:
+        """The cells a line shows: the gutter kept for the scrollbar (`scrollbar-gutter: stable`) would crop
+        the last column, and with it a sort mark or a tag's ellipsis, if lines were laid out for the whole width."""
+        return self.scrollable_content_region.width
 
     def _columns(self, width: int) -> tuple[Placed, ...]:
         """The columns for this width and the rows now in view (the same for every line of one paint)."""
@@ -331,7 +337,7 @@ class TicketTable(ScrollView, can_focus=True):
         for ticket in self.model.rows(top, top + max(0, self.size.height - 1)):
             widths[SortColumn.LOCK] = max(widths[SortColumn.LOCK], cell_len(self._lock_cell(ticket, short=True)[0]))
             if ticket.due_at is not None:
-                widths[SortColumn.DUE] = max(widths[SortColumn.DUE], len(due_text(ticket.due_at, now)))
+                widths[SortColumn.DUE] = max(widths[SortColumn.DUE], len(due_text(ticket.due_at, now, rounded=True)))
                 short_due = max(short_due, len(due_text(ticket.due_at, now, short=True)))
             if ticket.tags:
                 widths[SortColumn.TAGS] = max(widths[SortColumn.TAGS], cell_len(" ".join(ticket.tags)))
@@ -346,7 +352,7 @@ class TicketTable(ScrollView, can_focus=True):
         return columns
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._width
         if y == 0:
             return self._render_header(width)
         row = round(self.scroll_y) + y - 1
@@ -415,7 +421,8 @@ class TicketTable(ScrollView, can_focus=True):
                 cells.append((initials(name) if short else name, "muted"))
             elif sort is SortColumn.DUE:
                 due = ticket.due_at
-                text = "" if due is None else due_text(due, now, short=short)
+                # One unit in the cell, to scan down a column; the preview has the minutes.
+                text = "" if due is None else due_text(due, now, short=short, rounded=True)
                 cells.append((text, "overdue" if due is not None and due <= now else ""))
             elif sort is SortColumn.TAGS:
                 cells.append((" ".join(ticket.tags), "muted"))

@@ -77,7 +77,7 @@ def test_a_typed_due_time_past_year_9999_gets_a_sentence(monkeypatch: pytest.Mon
 @pytest.mark.parametrize("text", ["tomorrow", "27/11/2026", "+3", "+3y", "2026-13-01 10:00", "+99999h"])
 def test_a_due_time_that_is_not_one_gets_a_sentence(text: str) -> None:
     """Anything else is refused with an example of what works."""
-    with pytest.raises(FieldError, match="like 2026-11-27 17:00, or \\+3h"):
+    with pytest.raises(FieldError, match="as YYYY-MM-DD HH:MM, or \\+3h"):
         parse_due(text, NOW)
 
 
@@ -101,12 +101,13 @@ def test_bad_tags_get_a_sentence(text: str, problem: str) -> None:
     ("seconds", "long", "short"),
     [
         (3 * 3600, "in 3h", "3h"),
-        (90, "in 1m", "1m"),
+        (3 * 3600 - 5, "in 3h", "3h"),  # made "+3h" a moment ago: not "in 2h"
+        (80, "in 1m", "1m"),
         (-20 * 60, "overdue 20m", "-20m"),
         (-3 * 86400, "overdue 3d", "-3d"),
     ],
 )
 def test_due_text(seconds: int, long: str, short: str) -> None:
-    """The table's Due cell, in full and short."""
+    """The table's Due cell, in full and short: one unit, the nearest."""
     due = NOW + timedelta(seconds=seconds)
-    assert (due_text(due, NOW), due_text(due, NOW, short=True)) == (long, short)
+    assert (due_text(due, NOW, rounded=True), due_text(due, NOW, short=True)) == (long, short)

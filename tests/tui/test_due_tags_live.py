@@ -34,7 +34,7 @@ async def test_a_new_ticket_gets_a_due_time_and_tags_from_the_form(server: Serve
         created = (await next_of(events, TicketCreated)).ticket
         assert created.tags == ["vpn", "network"] and created.due_at is not None
         assert before + timedelta(hours=3) <= created.due_at <= app.desk.now() + timedelta(hours=3)
-        await until(pilot, lambda: "in 2h" in row_text(app, "VPN drops at night"), "the due time in the table")
+        await until(pilot, lambda: "in 3h" in row_text(app, "VPN drops at night"), "the due time in the table")
 
 
 async def test_editing_only_the_tags_sends_only_the_tags(server: ServerHarness) -> None:

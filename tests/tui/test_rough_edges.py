@@ -229,7 +229,7 @@ async def test_at_80_columns_every_column_shows_and_help_and_quit_stay_in_the_fo
     async with app.run_test(size=(80, 24)) as pilot:
         await show_table(pilot)
         header = screen_lines(app)[0].split()
-        assert header == ["#", "Lock", "Title", "Stat", "Prio", "To", "Upd", "▼", "By"]
+        assert header == ["#", "Lock", "Title", "Status", "Prio", "To", "Upd", "▼", "By"]
         bob_row = row_text(app, "Printer on 3rd floor")
         assert "● BD 2:30" in bob_row and "Printer on 3rd floor jams on " in bob_row
         text, _ = terminal_output(app)

@@ -11,6 +11,9 @@ from lesbillets_tui.table_model import SortColumn
 from lesbillets_tui.timefmt import short_ago
 from tests.tui.factory import T0
 
+AT_80 = 80 - 2
+"""What the table shows in an 80-column terminal: the scrollbar's gutter takes two cells."""
+
 
 def shape(width: int, lock_in_view: int = 0, *, number: int = 5, **in_view: int) -> list[tuple[str, int]]:
     """The labels and widths at ``width``, the highest number "#1042" (5 cells) unless told."""
@@ -22,7 +25,7 @@ def shape(width: int, lock_in_view: int = 0, *, number: int = 5, **in_view: int)
 def test_full_width_shows_every_column_in_full() -> None:
     """At 140 columns nothing is shortened: names in full; Due and Tags only when a row in view has one."""
     assert shape(140) == [
-        ("#", 5), ("Lock", 18), ("Title", 52), ("Status", 8), ("Priority", 10), ("Assignee", 14), ("Updated", 10),
+        ("#", 5), ("Lock", 18), ("Title", 53), ("Status", 8), ("Priority", 10), ("Assignee", 14), ("Updated", 10),
         ("Created by", 14),
     ]  # fmt: skip
     sorted_by_due = plan(140, in_view={}, sorted_by=SortColumn.DUE)
@@ -38,7 +41,7 @@ def test_due_and_tags_are_as_wide_as_the_rows_in_view_need() -> None:
 def test_the_sort_column_is_never_dropped_nor_hidden() -> None:
     """Sorted by tags at 80 columns, or with Tags hidden, the Tags column (and its mark) stays."""
     for hidden in ((), (SortColumn.TAGS,)):
-        placed = plan(80, in_view={SortColumn.TAGS: 8}, sorted_by=SortColumn.TAGS, hidden=hidden)
+        placed = plan(AT_80, in_view={SortColumn.TAGS: 8}, sorted_by=SortColumn.TAGS, hidden=hidden)
         assert SortColumn.TAGS in [p.sort for p in placed]
 
 
@@ -61,28 +64,33 @@ def test_hidden_columns_are_not_drawn() -> None:
 @pytest.mark.parametrize(
     ("lock_in_view", "number", "expected"),
     [
-        (0, 5, [("#", 5), ("Lock", 4), ("Title", 30), ("Status", 8), ("Priority", 10), ("To", 4), ("Upd", 6),
-                ("By", 4)]),
-        (9, 5, [("#", 4), ("Lock", 9), ("Title", 30), ("Status", 8), ("Prio", 6), ("To", 4), ("Upd", 6), ("By", 4)]),
-        (9, 6, [("#", 5), ("Lock", 9), ("Title", 30), ("Stat", 7), ("Prio", 6), ("To", 4), ("Upd", 6), ("By", 4)]),
+        (0, 5, [("#", 5), ("Lock", 4), ("Title", 33), ("Status", 8), ("Priority", 10), ("To", 2), ("Upd", 6),
+                ("By", 2)]),
+        (9, 6, [("#", 6), ("Lock", 9), ("Title", 31), ("Status", 8), ("Prio", 6), ("To", 2), ("Upd", 6), ("By", 2)]),
+        (10, 7, [("#", 6), ("Lock", 10), ("Title", 30), ("Status", 8), ("Prio", 6), ("To", 2), ("Upd", 6),
+                 ("By", 2)]),
     ],
-    ids=["no lock in view", "a lock in view", "a lock and five-digit numbers"],
+    ids=["no lock in view", "a lock and five-digit numbers", "your lock and six-digit numbers"],
 )  # fmt: skip
 def test_80_columns_keep_every_column_by_shortening(
     lock_in_view: int, number: int, expected: list[tuple[str, int]]
 ) -> None:
-    """At 80 the Lock column fits the rows in view, names become initials, numbers lose their "#" and Status its
-    header before any column goes."""
-    assert shape(80, lock_in_view, number=number) == expected
-    assert sum(width + 1 for _, width in expected) + 1 == 80
+    """At 80 (78 cells beside the scrollbar) the Lock column fits the rows in view, names become initials and
+    numbers lose their "#" before any column goes; the last column ends at the gutter."""
+    assert shape(AT_80, lock_in_view, number=number) == expected
+    assert sum(width + 1 for _, width in expected) == AT_80
 
 
 def test_very_narrow_drops_columns_last_and_the_title_keeps_its_minimum() -> None:
     """Below what shortening can save, Created by, Assignee, then Updated go (not the sort column); the title never
     gets less."""
-    assert [label for label, _ in shape(76, 9)] == ["#", "Lock", "Title", "Stat", "Prio", "To", "Upd"]
+    assert [label for label, _ in shape(75, 9)] == ["#", "Lock", "Title", "Status", "Prio", "To", "Upd", "By"]
+    assert [label for label, _ in shape(74, 9)] == ["#", "Lock", "Title", "Stat", "Prio", "To", "Upd", "By"]
+    assert [label for label, _ in shape(73, 9)] == ["#", "Lock", "Title", "Stat", "Prio", "To", "Upd"]
     assert [label for label, _ in shape(70, 9)] == ["#", "Lock", "Title", "Stat", "Prio", "Upd"]
-    assert [label for label, _ in shape(80, 9, due=11)] == ["#", "Lock", "Title", "Stat", "Prio", "Due", "To", "Upd"]
+    assert [label for label, _ in shape(AT_80, 9, due=11)] == [
+        "#", "Lock", "Title", "Stat", "Prio", "Due", "To", "Upd",
+    ]  # fmt: skip
     assert [label for label, _ in shape(40, 9)] == ["#", "Lock", "Title", "Stat", "Prio", "Upd"]  # sorted by it
     placed = plan(40, in_view={SortColumn.LOCK: 9, SortColumn.NUMBER: 5}, sorted_by=SortColumn.TITLE)
     assert [(p.label, p.width) for p in placed] == [
@@ -90,9 +98,19 @@ def test_very_narrow_drops_columns_last_and_the_title_keeps_its_minimum() -> Non
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize("column", [SortColumn.ASSIGNEE, SortColumn.CREATED_BY])
+def test_initials_columns_are_two_cells_and_keep_room_for_the_mark(column: SortColumn) -> None:
+    """Initials ("AM", "me") need two cells, as does the header "To" or "By"; sorted on, "By ▲" needs four."""
+    in_view = {SortColumn.LOCK: 10, SortColumn.NUMBER: 7}
+    unsorted = next(p for p in plan(AT_80, in_view=in_view, sorted_by=SortColumn.UPDATED) if p.sort is column)
+    placed = next(p for p in plan(AT_80, in_view=in_view, sorted_by=column) if p.sort is column)
+    assert (unsorted.short, unsorted.width, placed.short, placed.width) == (True, 2, True, 4)
+    assert header_label(placed.label, placed.width, "▲") == f"{placed.label} ▲"
+
+
 def test_a_sorted_lock_column_keeps_room_for_its_mark() -> None:
     """An empty Lock column sorted on shrinks to its label and the mark, no further."""
-    lock = plan(80, in_view={}, sorted_by=SortColumn.LOCK)[1]
+    lock = plan(AT_80, in_view={}, sorted_by=SortColumn.LOCK)[1]
     assert (lock.label, lock.width) == ("Lock", 6)
     assert header_label(lock.label, lock.width, "▼") == "Lock ▼"
 
@@ -134,7 +152,7 @@ def test_short_ago_fits_six_cells(seconds: int, expected: str) -> None:
     [
         (140, 5, ("#", 5, False)),  # "#1042"
         (140, 8, ("#", 8, False)),  # "#1234567": never cut
-        (80, 6, ("#", 5, True)),  # "10042" under "#": every other column kept
+        (76, 6, ("#", 5, True)),  # "10042" under "#": every other column kept
         (40, 17, ("#", 16, True)),  # too narrow for anything else: still there, whole
         (140, 0, ("#", 1, False)),  # nothing loaded: just the header
     ],
@@ -149,7 +167,7 @@ def test_the_number_column_comes_first_whole_and_never_goes(
 
 def test_sorted_by_number_the_header_keeps_its_mark() -> None:
     """Numbers up to #9 are two cells, but the header "# ▼" needs three."""
-    first = plan(80, in_view={SortColumn.NUMBER: 2}, sorted_by=SortColumn.NUMBER)[0]
+    first = plan(AT_80, in_view={SortColumn.NUMBER: 2}, sorted_by=SortColumn.NUMBER)[0]
     assert header_label(first.label, first.width, "▼") == "# ▼"
 
 
@@ -157,8 +175,8 @@ def test_a_short_due_column_fits_its_short_form() -> None:
     """At 80 with your lock and an overdue ticket in view, Due is "-20m" wide (not "overdue 20m" cut to five), which
     keeps the assignee's column."""
     in_view = {SortColumn.LOCK: 10, SortColumn.NUMBER: 5, SortColumn.DUE: len("overdue 20m")}
-    placed = plan(80, in_view=in_view, sorted_by=SortColumn.UPDATED, short_in_view={SortColumn.DUE: len("-20m")})
+    placed = plan(AT_80, in_view=in_view, sorted_by=SortColumn.UPDATED, short_in_view={SortColumn.DUE: len("-20m")})
     assert [(p.label, p.width) for p in placed if p.sort in (SortColumn.DUE, SortColumn.ASSIGNEE)] == [
         ("Due", 4),
-        ("To", 4),
+        ("To", 2),
     ]

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from lesbillets_tui.timefmt import ago, duration, spoken_duration, time_left
+from lesbillets_tui.timefmt import ago, due_text, duration, spoken_duration, time_left
 from tests.tui.factory import T0
 
 
@@ -47,3 +47,34 @@ def test_time_left(seconds: int, left: str, spoken: str) -> None:
     assert time_left(T0 + timedelta(seconds=seconds), T0) == left
     assert duration(seconds) == left
     assert spoken_duration(seconds) == spoken
+
+
+@pytest.mark.parametrize(
+    ("seconds", "full", "rounded", "short"),
+    [
+        (45, "in 45s", "in 45s", "45s"),
+        (90, "in 2m", "in 2m", "2m"),  # half up
+        (59 * 60 + 40, "in 1h", "in 1h", "1h"),  # not "in 60m"
+        (3 * 3600 - 5, "in 3h", "in 3h", "3h"),
+        (2 * 3600 + 59 * 60, "in 2h 59m", "in 3h", "3h"),
+        (2 * 3600 + 20 * 60, "in 2h 20m", "in 2h", "2h"),
+        (2 * 3600 + 30 * 60, "in 2h 30m", "in 3h", "3h"),
+        (9 * 3600 + 59 * 60 + 50, "in 10h", "in 10h", "10h"),
+        (14 * 3600 + 20 * 60, "in 14h", "in 14h", "14h"),
+        (23 * 3600 + 50 * 60, "in 1d", "in 1d", "1d"),
+        (37 * 3600, "in 1d 13h", "in 2d", "2d"),
+        (12 * 86400 + 6 * 3600, "in 12d", "in 12d", "12d"),
+        (-20 * 60, "overdue 20m", "overdue 20m", "-20m"),
+        (-(2 * 3600 + 59 * 60), "overdue 2h 59m", "overdue 3h", "-3h"),
+        (-(3 * 3600 - 5), "overdue 3h", "overdue 3h", "-3h"),
+        (-130 * 86400, "overdue 130d", "overdue 130d", "-130d"),
+    ],
+)
+def test_due_text_rounds_to_the_nearest_never_down(seconds: int, full: str, rounded: str, short: str) -> None:
+    """Due times never lose most of a unit: two units below ten of the larger in full, the nearest one rounded."""
+    due = T0 + timedelta(seconds=seconds)
+    assert (due_text(due, T0), due_text(due, T0, rounded=True), due_text(due, T0, short=True)) == (
+        full,
+        rounded,
+        short,
+    )
