@@ -31,8 +31,10 @@ class FieldPrompt(ModalScreen[str | None]):
             border-title-style: bold;
             background: $surface;
         }
+        & Label { width: 100%; }
         & #field-prompt-hint { color: $text-muted; }
-        & #field-prompt-error { color: $text-error; }
+        & #field-prompt-error { color: $text-error; display: none; }
+        & #field-prompt-error.-shown { display: block; }
     }
     """
 
@@ -58,13 +60,17 @@ class FieldPrompt(ModalScreen[str | None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.query_one("#field-prompt-error", Label).update("")
+        error = self.query_one("#field-prompt-error", Label)
+        error.update("")
+        error.remove_class("-shown")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         problem = self.check(event.value)
         if problem is not None:
-            self.query_one("#field-prompt-error", Label).update(problem)
+            error = self.query_one("#field-prompt-error", Label)
+            error.update(problem)
+            error.add_class("-shown")
             return
         self.dismiss(event.value)
 

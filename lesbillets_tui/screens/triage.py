@@ -319,7 +319,7 @@ class TriageScreen(Screen[None]):
             "+3h, +2d, +30m, or a local time as YYYY-MM-DD HH:MM · empty clears it · escape cancels",
             problem,
             value=format_due(one.due_at) if one is not None else "",
-            placeholder="+3h",
+            placeholder="+3h, +2d or YYYY-MM-DD HH:MM",
         )
         self.app.push_screen(prompt, then)
 
@@ -343,7 +343,7 @@ class TriageScreen(Screen[None]):
             f"Tags of {self._subject(targets)}",
             "words to add, -word to remove (vpn -printer) · escape cancels",
             problem,
-            placeholder="vpn -printer",
+            placeholder="e.g. vpn -printer",
         )
         self.app.push_screen(prompt, then)
 
