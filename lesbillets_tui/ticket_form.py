@@ -122,19 +122,25 @@ class FieldConflict:
     same: bool
     """The form already holds their value (nothing to choose)."""
     kept: bool = False
-    """The agent did not change this field: a save sends only the agent's changes, so theirs stays."""
+    """The agent did not change this field: the form takes theirs, and a save (only the agent's changes) keeps it."""
 
 
 def conflicts(
-    opened: Ticket | None, latest: Ticket | None, values: FormValues, name_of: Callable[[uuid.UUID | None], str]
+    opened: Ticket | None,
+    latest: Ticket | None,
+    values: FormValues,
+    name_of: Callable[[uuid.UUID | None], str],
+    *,
+    baseline: FormValues | None = None,
 ) -> list[FieldConflict]:
-    """Each field changed by someone else since the form opened on ``opened``, theirs beside the form's value."""
+    """Each field changed by someone else since the form opened on ``opened``, theirs beside the form's value.
+    A field is the agent's change where the form differs from ``baseline`` (by default what it opened with)."""
     if opened is None or latest is None:
         return []
     theirs = FormValues.of(latest)
     before = FormValues.of(opened)
     changed = before.changed_fields(theirs)
-    touched = before.changed_fields(values)
+    touched = (baseline or before).changed_fields(values)
     return [
         FieldConflict(
             name,

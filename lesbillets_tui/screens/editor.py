@@ -12,9 +12,10 @@ beside it: `lesbillets_tui.ticket_form` (values, validity, which fields changed)
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime
-from typing import ClassVar, cast
+from typing import Any, ClassVar, cast
 
 from rich.text import Text
 from textual import events, on, work
@@ -325,24 +326,37 @@ class EditorScreen(Screen["Ticket | None"]):
             self.say("Locked again: ctrl+s saves.", "ok")
 
     def _conflicts(self, latest: Ticket | None) -> list[FieldConflict]:
-        return conflicts(self.ticket, latest, self.values(), self.desk.model.user_name)
+        return conflicts(self.ticket, latest, self.values(), self.desk.model.user_name, baseline=self.original)
+
+    async def show_conflicts(self, latest: Ticket | None) -> None:
+        """The fields they changed and the agent did not take their values, and count as the agent's starting
+        point (so the form shows what a save keeps, and escape still asks only about the agent's own changes)."""
+        if latest is not None:
+            for conflict in self._conflicts(latest):
+                if conflict.kept and not conflict.same:
+                    self._put(conflict.field, theirs_value(latest, conflict.field))
+                    taken = getattr(self.values(), conflict.field)
+                    self.original = dataclasses.replace(self.original, **{conflict.field: taken})
+        await self.query_one(ConflictPanel).show(self._conflicts(latest))
+
+    def _put(self, field: str, value: Any) -> None:
+        if field in ("title", "due_at", "tags"):
+            self.query_one(f"#{field}", Input).value = value
+        elif field == "description":
+            self.query_one("#description", TextArea).text = value
+        elif field == "assignee":
+            assignee = self.query_one("#assignee", Select)
+            assignee.set_options(self._assignee_options(also=value))
+            assignee.value = str(value) if value is not None else NOBODY
+        else:
+            self.query_one(f"#{field}", Select).value = value
 
     async def on_conflict_panel_take_theirs(self, message: ConflictPanel.TakeTheirs) -> None:
         """Put their value of one field into the form; the rest of what the agent typed stays."""
         latest = self._theirs  # in full, as the conflict fetched it (the table's row has no description)
         if latest is None:
             return
-        value = theirs_value(latest, message.field)
-        if message.field in ("title", "due_at", "tags"):
-            self.query_one(f"#{message.field}", Input).value = value
-        elif message.field == "description":
-            self.query_one("#description", TextArea).text = value
-        elif message.field == "assignee":
-            assignee = self.query_one("#assignee", Select)
-            assignee.set_options(self._assignee_options(also=value))
-            assignee.value = str(value) if value is not None else NOBODY
-        else:
-            self.query_one(f"#{message.field}", Select).value = value
+        self._put(message.field, theirs_value(latest, message.field))
         await self.query_one(ConflictPanel).show(self._conflicts(latest))
 
     def _changed_by_others(self, latest: Ticket | None) -> str:
@@ -423,7 +437,7 @@ class EditorScreen(Screen["Ticket | None"]):
             elif row is not None:  # their version, at least: ctrl+s then saves over theirs
                 self.base_version = row.version
             self._theirs = latest
-            await self.query_one(ConflictPanel).show(self._conflicts(latest))
+            await self.show_conflicts(latest)
             self.say(
                 f"Not saved: {changed} Theirs is shown beside yours: “Use theirs” takes their value; "
                 "ctrl+s saves your changes (over theirs where you both changed a field), escape drops them.",

@@ -1,5 +1,6 @@
 """After a version conflict: each field someone else changed, their value beside yours, and a button to take theirs
-where you changed it too (a field you left alone keeps theirs when you save: only your changes are sent)."""
+where you changed it too (a field you left alone takes theirs in the form, and a save, which sends only your
+changes, keeps it)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ class ConflictPanel(Vertical):
         self.set_class(bool(conflicts), "-shown")
 
     def _row(self, conflict: FieldConflict) -> Horizontal:
-        yours = "unchanged by you: saving keeps theirs" if conflict.kept else safe_line(conflict.yours)
+        yours = "you had not changed it: theirs is in the form" if conflict.kept else safe_line(conflict.yours)
         values = Vertical(
             Static(f"theirs: {safe_line(conflict.theirs)}", classes="conflict-theirs", markup=False),
             Static(f"yours:  {yours}", markup=False),

@@ -10,7 +10,7 @@ import pytest
 from textual.containers import VerticalScroll
 from textual.events import Key
 from textual.pilot import Pilot
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, Select, Static, TextArea
 
 from lesbillets_tui.app import LesBilletsApp
 from lesbillets_tui.messages import LinkChanged, SnapshotReceived
@@ -296,12 +296,14 @@ async def test_a_conflict_shows_theirs_beside_yours_and_takes_theirs_on_request(
             rows = {c.field: (c.theirs, c.yours, c.same) for c in panel.conflicts}
             assert rows == {
                 "title": ("“Badge reader (dock 2)”", "“Badge reader at gate 2”", False),
-                "priority": ("urgent", "normal", False),
+                "priority": ("urgent", "urgent", True),  # theirs alone: taken into the form
             }
             shown = " ".join(str(s.render()) for s in panel.query(Static))
             assert "theirs: “Badge reader (dock 2)”" in shown and "yours:  “Badge reader at gate 2”" in shown
-            # the priority was theirs alone: nothing to choose, and the row says a save keeps it
-            assert "yours:  unchanged by you: saving keeps theirs" in shown and not editor.query("#take-priority")
+            # the priority was theirs alone: nothing to choose, the form shows theirs, and a save keeps it
+            assert "yours:  you had not changed it: theirs is in the form" in shown
+            assert not editor.query("#take-priority")
+            assert editor.query_one("#priority", Select).value is Priority.URGENT
 
             await pilot.click("#take-title")
             await until(pilot, lambda: editor.query_one("#title", Input).value == "Badge reader (dock 2)", "theirs")

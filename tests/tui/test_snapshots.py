@@ -169,3 +169,32 @@ def test_hostile_text_is_shown_literally(snap_compare: SnapCompare) -> None:
         await pilot.pause()
 
     assert snap_compare(offline_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_editor_after_a_conflict(snap_compare: SnapCompare) -> None:
+    """A conflict in the form: the title both changed (theirs beside mine, "Use theirs"), the priority only they
+    changed (a save keeps theirs)."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await show_table(pilot)
+        app = pilot.app
+        assert isinstance(app, LesBilletsApp)
+        ticket = next(t for t in tickets() if t.lock is not None and t.lock.user_id == ME.id)
+        lock = Lock(user_id=ME.id, user_name=ME.name, expires_at=NOW + timedelta(seconds=180))
+        app.push_screen(EditorScreen(app.desk, msgspec.structs.replace(ticket, lock=lock)))
+        while not isinstance(app.screen, EditorScreen):
+            await pilot.pause()
+        await pilot.pause()  # composed
+        editor = app.screen
+        editor.query_one("#title", Input).value = "VPN drops every 20 minutes on the home router"
+        theirs = msgspec.structs.replace(
+            ticket, version=ticket.version + 2, title="VPN drops every 20 minutes (all home users)",
+            priority=Priority.LOW, updated_by=BOB.id,
+        )  # fmt: skip
+        await editor.show_conflicts(theirs)
+        editor.say("Not saved: Bob Dubois changed the title and the priority.", "error")
+        await no_blink(pilot)
+        editor.query_one("#title", Input).cursor_position = 0
+        editor.query_one("#description", TextArea).cursor_blink = False
+
+    assert snap_compare(offline_app(), terminal_size=SIZE, run_before=run_before)
