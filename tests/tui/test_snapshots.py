@@ -93,6 +93,26 @@ async def show_table(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+async def open_my_editor(pilot: Pilot[Any]) -> tuple[EditorScreen, Ticket]:
+    """The table, then the edit form on the ticket this agent holds; the form and the ticket it opened on."""
+    await show_table(pilot)
+    app = pilot.app
+    assert isinstance(app, LesBilletsApp)
+    ticket = next(t for t in tickets() if t.lock is not None and t.lock.user_id == ME.id)
+    lock = Lock(user_id=ME.id, user_name=ME.name, expires_at=NOW + timedelta(seconds=180))
+    ticket = msgspec.structs.replace(ticket, lock=lock)
+    app.push_screen(EditorScreen(app.desk, ticket))
+    while not isinstance(app.screen, EditorScreen):
+        await pilot.pause()
+    return app.screen, ticket
+
+
+async def still_cursors(pilot: Pilot[Any]) -> None:
+    await no_blink(pilot)
+    pilot.app.screen.query_one("#title", Input).cursor_position = 0
+    pilot.app.screen.query_one("#description", TextArea).cursor_blink = False
+
+
 def test_login_screen(snap_compare: SnapCompare) -> None:
     """The login form, email remembered, waiting for the password."""
     assert snap_compare(offline_app(), terminal_size=SIZE, run_before=no_blink)
@@ -114,17 +134,8 @@ def test_editor(snap_compare: SnapCompare) -> None:
     """The edit form for a ticket this agent holds, with its lease."""
 
     async def run_before(pilot: Pilot[Any]) -> None:
-        await show_table(pilot)
-        app = pilot.app
-        assert isinstance(app, LesBilletsApp)
-        ticket = next(t for t in tickets() if t.lock is not None and t.lock.user_id == ME.id)
-        lock = Lock(user_id=ME.id, user_name=ME.name, expires_at=NOW + timedelta(seconds=180))
-        app.push_screen(EditorScreen(app.desk, msgspec.structs.replace(ticket, lock=lock)))
-        while not isinstance(app.screen, EditorScreen):
-            await pilot.pause()
-        await no_blink(pilot)
-        app.screen.query_one("#title", Input).cursor_position = 0
-        app.screen.query_one("#description", TextArea).cursor_blink = False
+        await open_my_editor(pilot)
+        await still_cursors(pilot)
 
     assert snap_compare(offline_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -176,16 +187,8 @@ def test_editor_after_a_conflict(snap_compare: SnapCompare) -> None:
     changed (a save keeps theirs)."""
 
     async def run_before(pilot: Pilot[Any]) -> None:
-        await show_table(pilot)
-        app = pilot.app
-        assert isinstance(app, LesBilletsApp)
-        ticket = next(t for t in tickets() if t.lock is not None and t.lock.user_id == ME.id)
-        lock = Lock(user_id=ME.id, user_name=ME.name, expires_at=NOW + timedelta(seconds=180))
-        app.push_screen(EditorScreen(app.desk, msgspec.structs.replace(ticket, lock=lock)))
-        while not isinstance(app.screen, EditorScreen):
-            await pilot.pause()
+        editor, ticket = await open_my_editor(pilot)
         await pilot.pause()  # composed
-        editor = app.screen
         editor.query_one("#title", Input).value = "VPN drops every 20 minutes on the home router"
         theirs = msgspec.structs.replace(
             ticket, version=ticket.version + 2, title="VPN drops every 20 minutes (all home users)",
@@ -193,8 +196,6 @@ def test_editor_after_a_conflict(snap_compare: SnapCompare) -> None:
         )  # fmt: skip
         await editor.show_conflicts(theirs)
         editor.say("Not saved: Bob Dubois changed the title and the priority.", "error")
-        await no_blink(pilot)
-        editor.query_one("#title", Input).cursor_position = 0
-        editor.query_one("#description", TextArea).cursor_blink = False
+        await still_cursors(pilot)
 
     assert snap_compare(offline_app(), terminal_size=SIZE, run_before=run_before)
