@@ -15,6 +15,7 @@ from lesbillets_tui.context import Desk
 from lesbillets_tui.messages import InboxUpdated
 from lesbillets_tui.widgets.inbox_list import InboxList
 from protocol.errors import LesBilletsError
+from protocol.messages import InboxItem
 
 EMPTY = "Nothing here yet: tickets assigned to you, mentions of you and your locks an admin broke land here."
 NO_INBOX = "The inbox has not arrived from the server (an older server keeps none)."
@@ -75,7 +76,7 @@ class InboxScreen(ModalScreen[uuid.UUID | None]):
         self.query_one("#inbox", Vertical).border_title = (
             f"Inbox · {inbox.unread:,} unread" if inbox.loaded else "Inbox"
         )
-        self.items.show(inbox.items, self.desk.now())
+        self.items.show(inbox.items, self.desk.now(), self._title_now)
         self.items.display = bool(inbox.items)
         empty = self.query_one("#inbox-empty", Label)
         empty.display = not inbox.items
@@ -128,3 +129,7 @@ class InboxScreen(ModalScreen[uuid.UUID | None]):
         app.run_worker(send(), group="inbox-read", exit_on_error=False)
         for screen in app.screen_stack:  # the status bar's count, at once
             screen.post_message(InboxUpdated())
+
+    def _title_now(self, item: InboxItem) -> str | None:
+        ticket = self.desk.model.get(item.ticket_id)
+        return ticket.title if ticket is not None else None

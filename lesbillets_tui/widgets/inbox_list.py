@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from rich.cells import cell_len, set_cell_size
@@ -26,9 +26,10 @@ _AGO_WIDTH = len("2025-03-14")
 _ACTOR_WIDTH = 18
 
 
-def item_line(item: InboxItem, now: datetime) -> Content:
+def item_line(item: InboxItem, now: datetime, title: str | None = None) -> Content:
     """``● assigned      35m ago  Bob Dubois        #1042 Printer jams``: who and when before the title, which is
-    the part cut when the line is too long (the dot only while unread)."""
+    the part cut when the line is too long (the dot only while unread). ``title`` is the ticket's title now, when
+    the table has it (the item keeps the one it had when it happened)."""
     weight = "" if item.read else " bold"
     return Content.assemble(
         ("  " if item.read else "● ", "$text-accent bold"),
@@ -36,7 +37,7 @@ def item_line(item: InboxItem, now: datetime) -> Content:
         (ago(item.at, now).rjust(_AGO_WIDTH) + "  ", MUTED),
         (_fit(safe_line(item.actor_name) or "somebody", _ACTOR_WIDTH) + "  ", ""),
         (f"#{item.number} ", MUTED),
-        (safe_line(item.title), weight.strip()),
+        (safe_line(title if title is not None else item.title), weight.strip()),
     )
 
 
@@ -60,10 +61,12 @@ class InboxList(OptionList):
     }
     """
 
-    def show(self, items: Sequence[InboxItem], now: datetime) -> None:
+    def show(
+        self, items: Sequence[InboxItem], now: datetime, title_of: Callable[[InboxItem], str | None] = lambda _: None
+    ) -> None:
         seq = self.highlighted_seq
         index = self.highlighted
-        self.set_options(Option(item_line(item, now), id=str(item.seq)) for item in items)
+        self.set_options(Option(item_line(item, now, title_of(item)), id=str(item.seq)) for item in items)
         if not items:
             return
         kept = next((n for n, item in enumerate(items) if item.seq == seq), None)

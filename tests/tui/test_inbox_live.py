@@ -9,6 +9,7 @@ from lesbillets_tui.screens.inbox import InboxScreen
 from lesbillets_tui.screens.ticket_view import TicketViewScreen
 from lesbillets_tui.screens.tickets import TicketsScreen
 from lesbillets_tui.widgets.filter_bar import FilterBar
+from lesbillets_tui.widgets.inbox_list import InboxList
 from lesbillets_tui.widgets.status_bar import StatusBar
 from protocol.client import Client
 from protocol.messages import InboxChanged, InboxKind
@@ -82,3 +83,20 @@ async def test_mark_all_read(server: ServerHarness) -> None:
                 pass  # the two assignments' own notices come first
             assert notice.unread == 0
             assert not (await alice_elsewhere.get_inbox()).unread
+
+
+async def test_the_inbox_names_a_renamed_ticket_by_its_title_now(server: ServerHarness) -> None:
+    """Bob assigns a ticket to Alice, then renames it: her inbox lists it under its new title."""
+    async with scripted_agent(server, BOB) as bob:
+        alice = await user_id(bob, ALICE.email)
+        ticket = await bob.create_ticket("Printer jams", assignee=alice)  # type: ignore[arg-type]
+        async with running_app(server) as (app, pilot, _):
+            await until(pilot, lambda: app.desk.inbox.unread == 1, "the assignment")
+            locked = await bob.lock(ticket.id)
+            await bob.update_ticket(ticket.id, locked.version, title="Printer on 3rd floor jams")
+            await bob.unlock(ticket.id)
+            await until(pilot, lambda: app.desk.model.get(ticket.id).title.startswith("Printer on"), "the rename")  # type: ignore[union-attr]
+            await pilot.press("i")
+            await until(pilot, lambda: isinstance(app.screen, InboxScreen), "the inbox screen")
+            line = str(app.screen.query_one(InboxList).get_option_at_index(0).prompt)
+            assert "Printer on 3rd floor jams" in line, line
