@@ -23,8 +23,10 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from protocol.codec import JSON, MSGPACK, Codec
-from protocol.connection import ClientEvent, Connection, ConnectionChanged, ConnectionState
+import msgspec
+
+from protocol.codec import JSON, MSGPACK, Codec, describe_decode_error
+from protocol.connection import ClientEvent, Connection, ConnectionChanged, ConnectionState, PendingRows
 from protocol.errors import LesBilletsError, ProtocolViolation
 from protocol.messages import (
     UNSET,
@@ -364,7 +366,11 @@ class Client(Connection):
 
     async def _stream(self) -> AsyncIterator[ClientEvent]:
         while not (self.state is ConnectionState.CLOSED and self._events.empty()):
-            item = await self._events.get()
+            queued = await self._events.get()
+            item = self._decoded(queued) if isinstance(queued, PendingRows) else queued
+            if item is None:  # a page that cannot be read: the table is incomplete, load it again
+                self._resyncing = await self._resync()
+                continue
             if isinstance(item, ConnectionChanged):
                 yield item
                 if item.state is ConnectionState.CLOSED:
@@ -387,6 +393,18 @@ class Client(Connection):
                 elif action is EventAction.RESYNC:
                     log.info("missed events before seq %d; fetching a fresh snapshot", item.seq)
                     self._resyncing = await self._resync()
+
+    def _decoded(self, pending: PendingRows) -> Rows | None:
+        """A later page of a load, decoded now that it is wanted; None (logged) when it cannot be read."""
+        try:
+            page = self._codec.decode_server(pending.frame)
+        except msgspec.DecodeError as exc:
+            log.warning("ignored an unreadable page of rows from the server: %s", describe_decode_error(exc)[0])
+            return None
+        if not isinstance(page, Rows):  # its head said Rows: a server that says one thing and sends another
+            log.warning("ignored a page of rows that was a %s", type(page).__name__)
+            return None
+        return page
 
     async def _resync(self) -> bool:
         """Ask for a snapshot; whether one is now on its way into the queue."""

@@ -26,6 +26,15 @@ class _RidOnly(msgspec.Struct):
     rid: Rid | None = None
 
 
+class RowsHead(msgspec.Struct, tag_field="type", tag="Rows"):
+    """What a `Rows` page says of itself without its rows: read in a tenth of the time of the whole page, so a
+    client can route a stream of pages and decode each one only when it is used."""
+
+    rid: Rid
+    seq: int
+    more: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Codec:
     """Encoders and decoders for one wire encoding."""
@@ -37,6 +46,9 @@ class Codec:
     _client_decoder: msgspec.json.Decoder[ClientMessage] | msgspec.msgpack.Decoder[ClientMessage]
     _server_decoder: msgspec.json.Decoder[ServerMessage] | msgspec.msgpack.Decoder[ServerMessage]
     _rid_decoder: msgspec.json.Decoder[_RidOnly] | msgspec.msgpack.Decoder[_RidOnly] = field(repr=False)
+    _rows_head_decoder: msgspec.json.Decoder[RowsHead] | msgspec.msgpack.Decoder[RowsHead] = field(repr=False)
+    _rows_prefix: bytes = field(repr=False)
+    """How a `Rows` frame starts, after MessagePack's map header (msgspec encodes the tag first)."""
 
     def encode(self, message: msgspec.Struct) -> bytes:
         return self._encoder.encode(message)
@@ -71,6 +83,17 @@ class Codec:
             # best effort on the failure path: a second failure here must not turn bad_request into a crash
             return None
 
+    def peek_rows(self, data: bytes | str) -> RowsHead | None:
+        """The head of a `Rows` page (rid, seq, more) without decoding its rows; None for any other frame, or one
+        that cannot be read (whose full decode then says why); never raises."""
+        raw = _as_bytes(data)
+        if self._rows_prefix not in raw[:24]:
+            return None
+        try:
+            return _decode(self._rows_head_decoder, raw)
+        except msgspec.DecodeError:
+            return None
+
     @property
     def _wrong_frame_type(self) -> str:
         if self.text:
@@ -103,6 +126,8 @@ JSON: Final = Codec(
     _client_decoder=msgspec.json.Decoder(ClientMessage),
     _server_decoder=msgspec.json.Decoder(ServerMessage),
     _rid_decoder=msgspec.json.Decoder(_RidOnly),
+    _rows_head_decoder=msgspec.json.Decoder(RowsHead),
+    _rows_prefix=b'{"type":"Rows"',
 )
 MSGPACK: Final = Codec(
     subprotocol=MSGPACK_SUBPROTOCOL,
@@ -111,6 +136,8 @@ MSGPACK: Final = Codec(
     _client_decoder=msgspec.msgpack.Decoder(ClientMessage),
     _server_decoder=msgspec.msgpack.Decoder(ServerMessage),
     _rid_decoder=msgspec.msgpack.Decoder(_RidOnly),
+    _rows_head_decoder=msgspec.msgpack.Decoder(RowsHead),
+    _rows_prefix=b"\xa4type\xa4Rows",
 )
 CODECS: Final = {JSON.subprotocol: JSON, MSGPACK.subprotocol: MSGPACK}
 

@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
 
-from protocol.codec import Codec, describe_decode_error
+from protocol.codec import Codec, RowsHead, describe_decode_error
 from protocol.errors import (
     ConnectionLost,
     LesBilletsError,
@@ -95,6 +95,19 @@ ClientEvent = ServerEvent | PresenceChanged | InboxChanged | AllTickets | Rows |
 snapshots (`AllTickets`, or the pages of `Rows`) and connection changes."""
 
 
+@dataclass(frozen=True, slots=True)
+class PendingRows:
+    """A later page of a load, queued as it came: decoded when `Client.events` yields it. The reader only reads
+    its head, so a stream of pages arriving at once does not hold the event loop while the app paints the first
+    (decoding 20 pages of 5,000 rows back to back took 130 ms)."""
+
+    head: RowsHead
+    frame: bytes
+
+
+Queued = ClientEvent | PendingRows
+
+
 class Connection:
     """Connection handling shared by every request; `protocol.client.Client` adds the typed API."""
 
@@ -127,7 +140,7 @@ class Connection:
         self._epoch: str | None = None
         self._backoff = Backoff()
         self._pending: dict[int, asyncio.Future[ServerMessage]] = {}
-        self._events: asyncio.Queue[ClientEvent] = asyncio.Queue()
+        self._events: asyncio.Queue[Queued] = asyncio.Queue()
         self._ws: ClientConnection | None = None
         self._ready = asyncio.Event()  # set while CONNECTED or CLOSED: requests need not wait
         self._closing = False
@@ -330,6 +343,11 @@ class Connection:
         try:
             while True:
                 frame = await ws.recv(decode=False)
+                head = self._codec.peek_rows(frame)  # a look at the first bytes, unless it is a page
+                if head is not None and head.rid == self._rows_rid:
+                    self._events.put_nowait(PendingRows(head, frame))  # never dropped, like a decoded page
+                    self._rows_ended(head)
+                    continue
                 self._on_frame(frame)
                 if self.session_ended is not None:
                     await ws.close()
@@ -398,6 +416,9 @@ class Connection:
             self._events.put_nowait(page)  # never dropped: pages are bounded by the table, not by events
         else:
             return  # a load whose request gave up waiting: its pages mean nothing now
+        self._rows_ended(page)
+
+    def _rows_ended(self, page: Rows | RowsHead) -> None:
         if not page.more:
             # Only now does a resume from this seq make sense: before, a reconnect loads the table again.
             self._rows_rid = None
@@ -410,7 +431,7 @@ class Connection:
             return  # nobody asked for events: keep none, and so never drop any
         if self._events.qsize() >= self.event_buffer:
             # Nobody reads fast enough: drop the queued events; the reader then sees a seq gap and resyncs.
-            dropped = self._drop_queued(keep=AllTickets | Rows | ConnectionChanged)
+            dropped = self._drop_queued(keep=AllTickets | Rows | PendingRows | ConnectionChanged)
             log.warning("events were not read in time; dropped %d", dropped)
         self._events.put_nowait(event)
 

@@ -5,10 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import uuid
+
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.typing import Subprotocol
 
 from lesbillets_server.row_encoding import HEAD_ROWS, PAGE_ROWS
 from protocol.client import Client, ConnectionChanged, ConnectionState, connect
-from protocol.messages import AllTickets, Rows, TicketCreated, TicketLocked, TicketUpdated
+from protocol.codec import JSON
+from protocol.messages import (
+    AllTickets,
+    GetRows,
+    Login,
+    Priority,
+    Role,
+    Row,
+    Rows,
+    Status,
+    TicketCreated,
+    TicketLocked,
+    TicketUpdated,
+    User,
+    Welcome,
+)
 from protocol.rows import RowsLoad, TableRow, expand
 from tests.protocol.test_client import TIMEOUT, login, next_item, next_of
 from tests.support import ALICE, BOB, PausableProxy, ServerHarness, with_tickets
@@ -146,3 +167,48 @@ async def test_get_tickets_after_rows_switches_back(server: ServerHarness) -> No
             await alice.create_ticket(f"Burst {n}")
         await bob.get_users()
         assert len((await next_of(stream, AllTickets)).tickets) == 2
+
+
+@pytest.mark.parametrize("rows", [2, 5_000], ids=["small page", "page past BIG_FRAME"])
+async def test_a_later_page_that_cannot_be_read_loads_the_rows_again(
+    caplog: pytest.LogCaptureFixture, rows: int
+) -> None:
+    """A server whose second page has a readable head and an unreadable row: the client logs it once, loads the
+    rows again, and yields the whole second load; nothing raises out of events() (the load used to hang)."""
+    user = User(id=uuid.UUID(int=1), email="alice@example.com", name="Alice", role=Role.AGENT)
+    row = Row(
+        id=uuid.UUID(int=7), number=1, title="Printer jams", status=Status.OPEN, priority=Priority.HIGH,
+        assignee=None, created_by=0, updated_at=1_700_000_000, version=1,
+    )  # fmt: skip
+    loads: list[int] = []
+
+    def page(rid: int, more: bool, rows: int) -> bytes:
+        return JSON.encode(Rows(rid=rid, seq=5, users=[user.id], rows=[row] * rows, more=more))
+
+    async def handler(ws: ServerConnection) -> None:
+        async for frame in ws:
+            request = JSON.decode_client(frame)
+            if isinstance(request, Login):
+                welcome = Welcome(rid=request.rid, user=user, token="t", lock_ttl_s=180, server_version="test")
+                await ws.send(JSON.encode(welcome).decode())
+            elif isinstance(request, GetRows):
+                loads.append(request.rid)
+                await ws.send(page(request.rid, True, 1).decode())
+                later = page(request.rid, False, rows)
+                if len(loads) == 1:
+                    later = later.replace(b'"open"', b'"opened"', 1)  # a status the protocol does not know
+                await ws.send(later.decode())
+
+    caplog.set_level(logging.WARNING, logger="protocol.client")
+    async with serve(handler, "127.0.0.1", 0, compression=None, subprotocols=[Subprotocol(JSON.subprotocol)]) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        async with connect(f"ws://127.0.0.1:{port}") as client:
+            await client.login(user.email, "secret")
+            stream = client.events()
+            await client.get_rows(first=1)
+            pages = [await next_of(stream, Rows) for _ in range(3)]
+    assert [(p.rid, p.more) for p in pages] == [(loads[0], True), (loads[1], True), (loads[1], False)]
+    assert len(loads) == 2 and len(pages[2].rows) == rows
+    assert [r.getMessage() for r in caplog.records].count(
+        next(r.getMessage() for r in caplog.records if "unreadable page" in r.getMessage())
+    ) == 1

@@ -602,3 +602,43 @@ def test_schema_command_prints_the_schema(capsys: pytest.CaptureFixture[str]) ->
     assert msgspec.json.decode(capsys.readouterr().out) == json_schema()
     assert main([]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+def _page(more: bool = True) -> msgspec.Struct:
+    from protocol.messages import Priority, Row, Rows, Status
+
+    row = Row(
+        id=TICKET_ID, number=1, title="Printer jams", status=Status.OPEN, priority=Priority.HIGH,
+        assignee=None, created_by=0, updated_at=1_700_000_000, version=1,
+    )  # fmt: skip
+    return Rows(rid=41, seq=99, users=[uuid.UUID(int=1)], rows=[row] * 3, more=more)
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize("more", [True, False])
+def test_peek_rows_reads_a_pages_head_without_its_rows(codec: Codec, more: bool) -> None:
+    """A Rows page's rid, seq and more, as the full decode has them."""
+    frame = codec.encode(_page(more))
+    head = codec.peek_rows(frame)
+    assert head is not None and (head.rid, head.seq, head.more) == (41, 99, more)
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({"type": "Ack", "rid": 41}, id="another reply"),
+        pytest.param({"type": "Rows", "rid": "41", "seq": 1, "more": True}, id="a rid that is no number"),
+        pytest.param({"type": "Rows", "seq": 1}, id="no rid"),
+    ],
+)
+def test_peek_rows_is_none_for_anything_else(codec: Codec, value: Any) -> None:
+    """Any other frame, or a page whose head cannot be read, is None (the full decode then says why)."""
+    frame = msgspec.json.encode(value) if codec is JSON else msgspec.msgpack.encode(value)
+    assert codec.peek_rows(frame) is None
+
+
+@pytest.mark.parametrize("data", [b"", b"\xff\xfe", b'{"type":"Rows","rid":4', b'{"type":"Rows"' + b"[" * 10_000])
+def test_peek_rows_never_raises(data: bytes) -> None:
+    """Truncated, deep or not UTF-8: None, never an exception."""
+    assert JSON.peek_rows(data) is None
