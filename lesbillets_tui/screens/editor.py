@@ -23,7 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Input, Label, Select, Static, TextArea
 
 from lesbillets_tui.context import Desk
 from lesbillets_tui.due_tags import parse_due, parse_tags
@@ -44,6 +44,7 @@ from lesbillets_tui.ticket_form import (
 )
 from lesbillets_tui.timefmt import duration, spoken_duration
 from lesbillets_tui.widgets.conflict_panel import ConflictPanel
+from lesbillets_tui.widgets.keys_footer import KeysFooter
 from protocol.client import ConnectionState
 from protocol.errors import Conflict, LesBilletsError, Locked, NotLockHolder
 from protocol.messages import TITLE_MAX, Priority, Status, Ticket, TicketLocked, TicketUnlocked, TicketUpdated
@@ -135,7 +136,7 @@ class EditorScreen(Screen["Ticket | None"]):
                 with Vertical():
                     yield Label("Tags", classes="field-label")
                     yield Input(values.tags, id="tags", placeholder="vpn network", select_on_focus=False)
-        yield Footer()
+        yield KeysFooter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # a new ticket has no lock to extend; False (not None) also takes ctrl+l out of the footer

@@ -8,11 +8,12 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from lesbillets_tui.messages import LoginRequested
 from lesbillets_tui.safe_text import safe_block
 from lesbillets_tui.screens.form_keys import FORM_FOCUS_BINDINGS
+from lesbillets_tui.widgets.keys_footer import KeysFooter
 
 LOGIN_REFUSED = "The email or password is wrong."
 """The server's sentence for a Login whose email or password is wrong (`unauthorized`).
@@ -45,7 +46,7 @@ class LoginScreen(Screen[None]):
             yield Input(id="login-password", password=True)
             yield Button("Log in", variant="primary", id="login-button")
             yield Static("", id="login-message", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         target = "#login-password" if self.email else "#login-email"

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from lesbillets_tui.context import Desk
 from lesbillets_tui.conversation import Change
@@ -40,6 +40,7 @@ from lesbillets_tui.timefmt import spoken_duration
 from lesbillets_tui.timeline import timeline
 from lesbillets_tui.widgets.comment_box import CommentBox
 from lesbillets_tui.widgets.conversation import Conversation
+from lesbillets_tui.widgets.keys_footer import KeysFooter
 from lesbillets_tui.widgets.sticky_scroll import StickyScroll
 from lesbillets_tui.widgets.ticket_fields import TicketFields
 from lesbillets_tui.widgets.timeline import Timeline
@@ -93,7 +94,7 @@ class TicketViewScreen(CommentFlow):
                 yield Conversation(me=self.desk.model.me, now=self.desk.now, id="conversation")
             yield Timeline(id="timeline")
         yield CommentBox(id="comment-box")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._first_look = self.desk.model.get(self.ticket_id)  # the table's row while GetTicket is on its way

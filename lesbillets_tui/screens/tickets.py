@@ -10,7 +10,7 @@ from textual import events, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
 from lesbillets_tui.context import Desk
 from lesbillets_tui.messages import (
@@ -28,6 +28,7 @@ from lesbillets_tui.screens.triage import TRIAGE_BINDINGS, TriageScreen
 from lesbillets_tui.table_model import FIRST_ROWS, SortColumn
 from lesbillets_tui.timefmt import spoken_duration
 from lesbillets_tui.widgets.filter_bar import FilterBar
+from lesbillets_tui.widgets.keys_footer import KeysFooter
 from lesbillets_tui.widgets.search_strip import SearchStrip
 from lesbillets_tui.widgets.status_bar import StatusBar
 from lesbillets_tui.widgets.ticket_preview import TicketPreview
@@ -97,7 +98,7 @@ class TicketsScreen(TriageScreen):
         yield SearchStrip(id="search-strip")
         yield TicketPreview(desk.model, now=desk.now, id="preview")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.table.focus()
