@@ -152,7 +152,11 @@ class LesBilletsApp(App[None]):
                 try:
                     welcome = await (client.resume(token) if token else client.login(email, password or ""))
                 except Unauthorized as exc:
-                    self.post_message(SessionFailed(TOKEN_REJECTED if token else str(exc), token_rejected=bool(token)))
+                    self.post_message(
+                        SessionFailed(
+                            TOKEN_REJECTED if token else str(exc), token_rejected=bool(token), refused=not token
+                        )
+                    )
                     return
                 self.desk.client = client
                 self.post_message(SessionOpened(url, welcome, email))
@@ -282,7 +286,7 @@ class LesBilletsApp(App[None]):
             self.store.forget_token(self.url)
         self._set_connection(ConnectionState.CLOSED, message.message)
         if isinstance(self.screen, LoginScreen):
-            self.screen.show_error(message.message)
+            self.screen.show_error(message.message, refused=message.refused)
         elif self.tickets_screen is not None:
             # Keep every open form: the agent logs in again on top of them (ctrl+l on the login screen).
             self.notify(f"{message.message} Press L to log in again.", severity="error", timeout=10, markup=False)

@@ -43,10 +43,12 @@ class SessionOpened(Message):
 class SessionFailed(Message):
     """Could not connect or log in, or the session ended; ``message`` is a sentence for the agent."""
 
-    def __init__(self, message: str, *, token_rejected: bool = False) -> None:
+    def __init__(self, message: str, *, token_rejected: bool = False, refused: bool = False) -> None:
         super().__init__()
         self.message = message
         self.token_rejected = token_rejected
+        self.refused = refused
+        """The server refused the email or password of a `Login` (not an address or link that failed)."""
 
 
 class SnapshotReceived(Message):

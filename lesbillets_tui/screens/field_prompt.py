@@ -11,8 +11,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-Check = Callable[[str], str | None]
-"""What is wrong with the text, as a sentence; None when it can be sent."""
+from lesbillets_tui.due_tags import FieldError
+
+Check = Callable[[str], object]
+"""Reads the text as the change will; raises `FieldError` with a sentence when it cannot be sent."""
 
 
 class FieldPrompt(ModalScreen[str | None]):
@@ -66,10 +68,11 @@ class FieldPrompt(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        problem = self.check(event.value)
-        if problem is not None:
+        try:
+            self.check(event.value)
+        except FieldError as exc:
             error = self.query_one("#field-prompt-error", Label)
-            error.update(problem)
+            error.update(str(exc))
             error.add_class("-shown")
             return
         self.dismiss(event.value)

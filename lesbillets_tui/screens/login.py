@@ -15,13 +15,6 @@ from lesbillets_tui.safe_text import safe_block
 from lesbillets_tui.screens.form_keys import FORM_FOCUS_BINDINGS
 from lesbillets_tui.widgets.keys_footer import KeysFooter
 
-LOGIN_REFUSED = "The email or password is wrong."
-"""The server's sentence for a Login whose email or password is wrong (`unauthorized`).
-
-`SessionFailed` brings this screen the sentence alone, so the sentence is how it tells a refused password from an
-address it could not reach; tests/tui/test_form_bursts.py checks it against a real server.
-"""
-
 
 class LoginScreen(Screen[None]):
     """Asks the app for a session (`LoginRequested`); the app answers with `set_busy`, `show_error` or by leaving."""
@@ -88,7 +81,8 @@ class LoginScreen(Screen[None]):
         message.update(safe_block(text))
         message.set_classes("-info")
 
-    def show_error(self, text: str) -> None:
+    def show_error(self, text: str, *, refused: bool = False) -> None:
+        """Say ``text``; ``refused``: the server refused the email or password, so the password is typed again."""
         self._message = (text, "error")
         if not self.is_mounted:
             return
@@ -97,7 +91,7 @@ class LoginScreen(Screen[None]):
         message.update(safe_block(text))  # the server's sentence
         message.set_classes("-error")
         password = self.query_one("#login-password", Input)
-        if text == LOGIN_REFUSED:
+        if refused:
             # only a refused password is worth retyping: after a wrong address or a dropped link it is still right
             password.value = ""
         if self.query_one("#login-email", Input).value:

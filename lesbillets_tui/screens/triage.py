@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from lesbillets_tui.context import Desk
-from lesbillets_tui.due_tags import FieldError, format_due, parse_due
+from lesbillets_tui.due_tags import format_due, parse_due
 from lesbillets_tui.messages import CommentChanged, InboxUpdated, TableReloaded
 from lesbillets_tui.query import parse_query
 from lesbillets_tui.quick_actions import (
@@ -302,13 +302,6 @@ class TriageScreen(Screen[None]):
             return
         one = self.desk.model.get(targets[0]) if len(targets) == 1 else None
 
-        def problem(text: str) -> str | None:
-            try:
-                parse_due(text, self.desk.now())
-            except FieldError as exc:
-                return str(exc)
-            return None
-
         def then(text: str | None) -> None:
             if text is not None:
                 # parsed again now: "+3h" counts from when enter was pressed
@@ -317,7 +310,7 @@ class TriageScreen(Screen[None]):
         prompt = FieldPrompt(
             f"Due time of {self._subject(targets)}",
             "+3h, +2d, +30m, or a local time as YYYY-MM-DD HH:MM · empty clears it · escape cancels",
-            problem,
+            lambda text: parse_due(text, self.desk.now()),
             value=format_due(one.due_at) if one is not None else "",
             placeholder="+3h, +2d or YYYY-MM-DD HH:MM",
         )
@@ -328,13 +321,6 @@ class TriageScreen(Screen[None]):
         if not targets:
             return
 
-        def problem(text: str) -> str | None:
-            try:
-                parse_tag_change(text)
-            except FieldError as exc:
-                return str(exc)
-            return None
-
         def then(text: str | None) -> None:
             if text is not None:
                 self._quick(change_tags(*parse_tag_change(text)), targets)
@@ -342,7 +328,7 @@ class TriageScreen(Screen[None]):
         prompt = FieldPrompt(
             f"Tags of {self._subject(targets)}",
             "words to add, -word to remove (vpn -printer) · escape cancels",
-            problem,
+            parse_tag_change,
             placeholder="e.g. vpn -printer",
         )
         self.app.push_screen(prompt, then)
